@@ -1,0 +1,1 @@
+"""ind320_assets: a Dagster platform for Elhub's hourly electricity data."""

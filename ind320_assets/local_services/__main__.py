@@ -1,0 +1,43 @@
+"""`python -m ind320_assets.local_services up|down|status`: the no-Docker service path."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ind320_assets.local_services.cassandra import Cassandra
+from ind320_assets.local_services.ferretdb import FerretDB
+from ind320_assets.local_services.paths import SPARK_JARS_DIR
+from ind320_assets.local_services.process import ServiceError
+from ind320_assets.local_services.spark_connector import fetch_connector_jars
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ind320_assets.local_services")
+    parser.add_argument("action", choices=["up", "down", "status"])
+    args = parser.parse_args(argv)
+    services = [Cassandra(), FerretDB()]
+    started = time.monotonic()
+    try:
+        if args.action == "up":
+            jars = fetch_connector_jars()
+            print(f"spark:     {len(jars)} connector jars in {SPARK_JARS_DIR}", flush=True)
+            for service in services:
+                print(service.up(), flush=True)
+            print(f"services up in {time.monotonic() - started:.1f}s")
+        elif args.action == "down":
+            for service in reversed(services):
+                print(service.down(), flush=True)
+        else:
+            for service in services:
+                print(service.status().line())
+            print(f"spark      jars={len(list(SPARK_JARS_DIR.glob('*.jar')))} in {SPARK_JARS_DIR}")
+    except ServiceError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""A single-node Cassandra 5.0 on 127.0.0.1:9042, from Maven Central jars."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ind320_assets.local_services.java import find_java17_home
+from ind320_assets.local_services.maven import resolve_jars
+from ind320_assets.local_services.paths import LOCAL_DIR, LOG_DIR, SERVICES_SOURCE
+from ind320_assets.local_services.process import ManagedService, port_is_open
+
+HOME = LOCAL_DIR / "cassandra"
+LIB_DIR = HOME / "lib"
+CONF_DIR = HOME / "conf"
+DATA_DIR = HOME / "data"
+POM = SERVICES_SOURCE / "cassandra" / "pom.xml"
+
+# A laptop-sized single node: one token, no snapshots on DROP/TRUNCATE (tests
+# drop keyspaces all the time), and the Cassandra 5 storage format from day one.
+CASSANDRA_YAML = """\
+cluster_name: ind320-local
+num_tokens: 1
+initial_token: 0
+partitioner: org.apache.cassandra.dht.Murmur3Partitioner
+endpoint_snitch: SimpleSnitch
+seed_provider:
+  - class_name: org.apache.cassandra.locator.SimpleSeedProvider
+    parameters:
+      - seeds: "127.0.0.1:{storage_port}"
+listen_address: 127.0.0.1
+rpc_address: 127.0.0.1
+storage_port: {storage_port}
+native_transport_port: {port}
+start_native_transport: true
+data_file_directories: [{data}/data]
+commitlog_directory: {data}/commitlog
+saved_caches_directory: {data}/saved_caches
+hints_directory: {data}/hints
+cdc_raw_directory: {data}/cdc_raw
+commitlog_sync: periodic
+commitlog_sync_period: 10000ms
+auto_snapshot: false
+storage_compatibility_mode: NONE
+authenticator: AllowAllAuthenticator
+authorizer: AllowAllAuthorizer
+concurrent_reads: 8
+concurrent_writes: 16
+"""
+
+LOGBACK_XML = """\
+<configuration>
+  <appender name="FILE" class="ch.qos.logback.core.FileAppender">
+    <file>{log}</file>
+    <encoder><pattern>%-5level [%thread] %date{{ISO8601}} %logger{{0}} - %msg%n</pattern></encoder>
+  </appender>
+  <root level="INFO"><appender-ref ref="FILE"/></root>
+</configuration>
+"""
+
+# What Cassandra 5.0's own conf/jvm17-server.options opens up on Java 17.
+JAVA17_MODULE_FLAGS = [
+    "-Djava.security.manager=allow",
+    *(f"--add-exports={m}=ALL-UNNAMED" for m in (
+        "java.base/jdk.internal.misc", "java.base/jdk.internal.ref", "java.base/sun.nio.ch",
+        "java.management.rmi/com.sun.jmx.remote.internal.rmi", "java.rmi/sun.rmi.registry",
+        "java.rmi/sun.rmi.server", "java.sql/java.sql", "java.base/java.lang.ref",
+        "jdk.unsupported/sun.misc",
+    )),
+    *(f"--add-opens={m}=ALL-UNNAMED" for m in (
+        "java.base/java.lang.module", "java.base/jdk.internal.loader", "java.base/jdk.internal.ref",
+        "java.base/jdk.internal.reflect", "java.base/jdk.internal.math", "java.base/jdk.internal.module",
+        "java.base/jdk.internal.util.jar", "jdk.management/com.sun.management.internal",
+        "java.base/sun.nio.ch", "java.base/java.io", "java.base/java.nio",
+        "java.base/java.util.concurrent", "java.base/java.util", "java.base/java.util.concurrent.atomic",
+        "java.base/java.lang", "java.base/java.math", "java.base/java.lang.reflect", "java.base/java.net",
+    )),
+]
+
+
+class Cassandra(ManagedService):
+    name = "cassandra"
+    start_timeout_s = 180.0
+
+    def __init__(self) -> None:
+        self.port = int(os.environ.get("CASSANDRA_PORT", "9042"))
+        self.storage_port = int(os.environ.get("CASSANDRA_STORAGE_PORT", "7000"))
+        self.heap = os.environ.get("CASSANDRA_HEAP", "1G")
+
+    def prepare(self) -> None:
+        resolve_jars(POM, LIB_DIR)
+        CONF_DIR.mkdir(parents=True, exist_ok=True)
+        (CONF_DIR / "cassandra.yaml").write_text(
+            CASSANDRA_YAML.format(port=self.port, storage_port=self.storage_port, data=DATA_DIR)
+        )
+        (CONF_DIR / "logback.xml").write_text(LOGBACK_XML.format(log=LOG_DIR / "cassandra-system.log"))
+
+    def command(self) -> list[str]:
+        java_home = find_java17_home()
+        jamm = next(LIB_DIR.glob("jamm-*.jar"))
+        return [
+            str(java_home / "bin" / "java"),
+            f"-Xms{self.heap}", f"-Xmx{self.heap}", "-Xss256k",
+            "-XX:+UseG1GC", "-XX:MaxDirectMemorySize=512M", "-XX:+HeapDumpOnOutOfMemoryError",
+            f"-javaagent:{jamm}",  # Cassandra measures memtable sizes with jamm
+            *JAVA17_MODULE_FLAGS,
+            f"-Dcassandra.config=file://{CONF_DIR / 'cassandra.yaml'}",
+            f"-Dlogback.configurationFile={CONF_DIR / 'logback.xml'}",
+            f"-Dcassandra.logdir={LOG_DIR}",
+            f"-Dcassandra.storagedir={DATA_DIR}",
+            "-Dcassandra-foreground=yes",
+            # A single fresh node has no one to gossip with; don't wait for it.
+            "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+            "-Dcassandra.superuser_setup_delay_ms=0",
+            "-cp", f"{CONF_DIR}:{LIB_DIR}/*",
+            "org.apache.cassandra.service.CassandraDaemon",
+        ]
+
+    def is_ready(self) -> bool:
+        """Ready means a CQL client gets an answer from system.local."""
+        if not port_is_open(self.host, self.port):
+            return False
+        return cassandra_release_version(self.host, self.port) is not None
+
+
+def cassandra_release_version(host: str, port: int) -> str | None:
+    from cassandra.cluster import Cluster
+
+    cluster = Cluster([host], port=port, connect_timeout=5, control_connection_timeout=5)
+    try:
+        session = cluster.connect()
+        row = session.execute("SELECT release_version FROM system.local").one()
+        return row.release_version if row else None
+    except Exception:  # noqa: BLE001 - while starting, any failure just means "not yet"
+        return None
+    finally:
+        cluster.shutdown()

@@ -1,0 +1,206 @@
+"""Start, stop and inspect one long-running local service, idempotently.
+
+A service is "ours" when its PID file names a live process whose command line
+mentions this project's `.local` folder. Anything else holding the port is
+foreign, and we refuse to start rather than talk to the wrong server.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ind320_assets.local_services.paths import LOCAL_DIR, LOG_DIR, RUN_DIR
+
+
+class ServiceError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    name: str
+    state: str  # running | starting | stopped | foreign
+    pid: int | None
+    port: int | None
+    log_file: Path
+    rss_mib: float | None = None
+
+    def line(self) -> str:
+        pid = self.pid if self.pid is not None else "-"
+        rss = f"{self.rss_mib:.0f} MiB" if self.rss_mib is not None else "-"
+        port = self.port if self.port is not None else "-"
+        return f"{self.name:<10} {self.state:<8} pid={pid:<8} port={port:<6} rss={rss:<9} log={self.log_file}"
+
+
+def port_is_open(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def port_owner(port: int) -> str:
+    """A best-effort description of who listens on `port`, for error messages."""
+    try:
+        out = subprocess.run(
+            ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, timeout=5
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "an unknown process"
+    match = re.search(r'\("([^"]+)",pid=(\d+)', out)
+    return f"{match.group(1)} (pid {match.group(2)})" if match else "an unknown process"
+
+
+def process_rss_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+class ManagedService:
+    """A local server process with a PID file, a log file and a readiness probe."""
+
+    name: str = "service"
+    host: str = "127.0.0.1"
+    port: int = 0
+    start_timeout_s: float = 120.0
+
+    @property
+    def pid_file(self) -> Path:
+        return RUN_DIR / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return LOG_DIR / f"{self.name}.log"
+
+    # --- what each service defines -------------------------------------------------
+    def prepare(self) -> None:
+        """Download or build what the service needs; cached, so cheap when warm."""
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def environment(self) -> dict[str, str]:
+        return dict(os.environ)
+
+    def is_ready(self) -> bool:
+        raise NotImplementedError
+
+    # --- lifecycle -------------------------------------------------------------------
+    def own_pid(self) -> int | None:
+        """The PID from our PID file, if that process is alive and really ours."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except (OSError, ValueError):
+            return None
+        return pid if str(LOCAL_DIR) in cmdline else None
+
+    def status(self) -> ServiceStatus:
+        pid = self.own_pid()
+        if pid is not None:
+            state = "running" if self.is_ready() else "starting"
+        elif port_is_open(self.host, self.port):
+            state = "foreign"
+        else:
+            state = "stopped"
+        rss = process_rss_mib(pid) if pid else None
+        return ServiceStatus(self.name, state, pid, self.port, self.log_file, rss)
+
+    def up(self) -> str:
+        pid = self.own_pid()
+        if pid is not None:
+            self._wait_until_ready(lambda: self.own_pid() == pid)
+            return f"{self.name}: already running (pid {pid})"
+        if port_is_open(self.host, self.port):
+            raise ServiceError(
+                f"{self.name}: port {self.host}:{self.port} is held by {port_owner(self.port)}, "
+                f"which this project did not start. Stop it, or point the platform at it with "
+                f"the service's environment variables instead of `make services-up`."
+            )
+        self.prepare()
+        for folder in (RUN_DIR, LOG_DIR):
+            folder.mkdir(parents=True, exist_ok=True)
+        with self.log_file.open("ab") as log:
+            proc = subprocess.Popen(
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.environment(),
+                start_new_session=True,  # its own process group, so `down` can stop all of it
+            )
+        self.pid_file.write_text(str(proc.pid))
+        started = time.monotonic()
+        # Poll the child itself: the JVM launcher may re-exec, which briefly
+        # blanks /proc/PID/cmdline and would fool the ownership check.
+        self._wait_until_ready(lambda: proc.poll() is None)
+        return f"{self.name}: started (pid {proc.pid}) in {time.monotonic() - started:.1f}s"
+
+    def _wait_until_ready(self, is_alive: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + self.start_timeout_s
+        while time.monotonic() < deadline:
+            if not is_alive():
+                raise ServiceError(f"{self.name}: exited while starting. Last log lines:\n{self.log_tail()}")
+            if self.is_ready():
+                return
+            time.sleep(0.5)
+        raise ServiceError(
+            f"{self.name}: not ready after {self.start_timeout_s:.0f}s. Last log lines:\n{self.log_tail()}"
+        )
+
+    def down(self) -> str:
+        pid = self.own_pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return f"{self.name}: not running"
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        if not _wait_for_exit(pid, timeout_s=30):
+            os.killpg(pid, signal.SIGKILL)
+            _wait_for_exit(pid, timeout_s=10)
+        self.pid_file.unlink(missing_ok=True)
+        return f"{self.name}: stopped (pid {pid})"
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+def _wait_for_exit(pid: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            # Reap it if it is our child (it is when `up` and `down` share a process).
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        if not Path(f"/proc/{pid}").exists():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def file_digest(*paths: Path) -> str:
+    """A cache key for build inputs: rebuild only when one of them changed."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
