@@ -19,6 +19,7 @@ class CassandraResource(ConfigurableResource):
     port: int = 9042
     username: str | None = None
     password: str | None = None
+    keyspace: str = "elhub"  # where the platform's tables live
     # CQL replication map for keyspaces we create; SimpleStrategy 1 suits one node.
     replication: str = "{'class': 'SimpleStrategy', 'replication_factor': 1}"
 
@@ -43,7 +44,8 @@ class CassandraResource(ConfigurableResource):
             self._session = self._cluster.connect()
         return self._session
 
-    def ensure_keyspace(self, keyspace: str) -> None:
+    def ensure_keyspace(self, keyspace: str | None = None) -> None:
+        keyspace = keyspace or self.keyspace
         self.session().execute(
             f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {self.replication}"
         )

@@ -1,0 +1,1 @@
+"""Software-defined assets: each Elhub dataset becomes raw → Cassandra → MongoDB."""

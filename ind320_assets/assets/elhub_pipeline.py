@@ -1,0 +1,219 @@
+"""One factory turns an Elhub dataset spec into its three partitioned assets.
+
+    elhub_<name>_raw        the API's rows for one (month, area), stored as Parquet
+    elhub_<name>_cassandra  those rows in Cassandra, written through Spark
+    elhub_<name>_mongo      read back from Cassandra through Spark, into MongoDB
+
+Adding a dataset is declaring one `ElhubAssetSpec`; nothing here is copied.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    AssetsDefinition,
+    Backoff,
+    BackfillPolicy,
+    Jitter,
+    MetadataValue,
+    Output,
+    RetryPolicy,
+    asset,
+)
+from pyspark.sql import DataFrame as SparkDataFrame
+
+from ind320_assets.assets.frame_types import raw_frame_type
+from ind320_assets.checks.raw_frames import (
+    check_hours_complete,
+    check_no_duplicate_keys,
+    check_quantities_valid,
+)
+from ind320_assets.checks.stores import cassandra_summary, mongo_summary
+from ind320_assets.domain import ElhubDataset
+from ind320_assets.frame_summary import describe_differences, summarize, sums_per_group
+from ind320_assets.io_managers.cassandra_spark import CLUSTERING_KEY, GROUP_COLUMN_KEY, TABLE_KEY, spark_to_pandas
+from ind320_assets.io_managers.mongo import COLLECTION_KEY
+from ind320_assets.partitions import (
+    ELHUB_PARTITIONS,
+    ElhubPartition,
+    local_month_label,
+    next_month_start,
+    parse_partition_keys,
+)
+from ind320_assets.resources.cassandra import CassandraResource
+from ind320_assets.resources.elhub import ElhubResource
+from ind320_assets.resources.mongo import MongoResource
+
+GROUP_NAME = "elhub"
+# The network is the flaky part: retry the fetching step with growing, jittered delays.
+FETCH_RETRY = RetryPolicy(max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+# A backfill of any size is one run with one Spark session, not one per partition.
+SINGLE_RUN = BackfillPolicy.single_run()
+
+
+@dataclass(frozen=True)
+class ElhubAssetSpec:
+    """Everything that differs between two Elhub datasets' pipelines."""
+
+    name: str  # "production" gives elhub_production_raw, _cassandra, _mongo
+    dataset: ElhubDataset
+    cassandra_table: str
+    mongo_collection: str
+
+    def key(self, stage: str) -> AssetKey:
+        return AssetKey(f"elhub_{self.name}_{stage}")
+
+    @property
+    def group_column(self) -> str:
+        return self.dataset.group_column
+
+    @property
+    def store_columns(self) -> list[str]:
+        """The columns stored in Cassandra and MongoDB, in table order."""
+        return [
+            "price_area", "month", self.group_column, "start_time", "end_time", "last_updated_time",
+            "quantity_kwh", *self.dataset.extra_int_fields.values(),
+        ]
+
+
+def areas_by_month(partitions: list[ElhubPartition]) -> dict[date, list[str]]:
+    """Group a run's partitions by month: one API request per month covers all its areas."""
+    grouped: dict[date, list[str]] = defaultdict(list)
+    for p in partitions:
+        grouped[p.month_start].append(p.price_area)
+    return dict(sorted(grouped.items()))
+
+
+def store_rows(raw: pd.DataFrame, spec: ElhubAssetSpec) -> pd.DataFrame:
+    """The raw frame as stored rows: adds the local `month` label, fixes the column order."""
+    return raw.assign(month=local_month_label(raw["start_time"]))[spec.store_columns].reset_index(drop=True)
+
+
+def _check_result(check_name: str, key: AssetKey, passed: bool, metadata: dict) -> AssetCheckResult:
+    return AssetCheckResult(
+        asset_key=key, check_name=check_name, passed=passed, severity=AssetCheckSeverity.ERROR, metadata=metadata
+    )
+
+
+def _matches(expected: dict, actual: dict) -> tuple[bool, dict]:
+    differences = describe_differences(expected, actual)
+    return not differences, {
+        "series_compared": len(expected),
+        "differences": MetadataValue.md("\n".join(f"- {d}" for d in differences[:50]) or "none"),
+    }
+
+
+def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
+    raw_key, cassandra_key, mongo_key = spec.key("raw"), spec.key("cassandra"), spec.key("mongo")
+    dataset_id = spec.dataset.dataset_id
+    group_column = spec.group_column
+
+    @asset(
+        key=raw_key,
+        description=(
+            f"Hourly `{dataset_id}` rows from the Elhub Energy Data API for one local month and price "
+            "area, validated (shape, values, every local hour) and stored as Parquet. Times are UTC."
+        ),
+        partitions_def=ELHUB_PARTITIONS,
+        backfill_policy=SINGLE_RUN,
+        retry_policy=FETCH_RETRY,
+        io_manager_key="parquet_io_manager",
+        dagster_type=raw_frame_type(spec.dataset),
+        group_name=GROUP_NAME,
+        kinds={"python", "pandas", "parquet"},
+        check_specs=[
+            AssetCheckSpec("no_duplicate_keys", asset=raw_key, blocking=True),
+            AssetCheckSpec("quantities_finite_non_negative", asset=raw_key, blocking=True),
+            AssetCheckSpec("hours_complete", asset=raw_key, blocking=True),
+        ],
+    )
+    def raw_asset(context: AssetExecutionContext, elhub: ElhubResource) -> Iterator:
+        partitions = parse_partition_keys(context.partition_keys)
+        client = elhub.client()
+        frames, reports = [], []
+        for month_start, areas in areas_by_month(partitions).items():
+            result = client.fetch(spec.dataset, start=month_start, end=next_month_start(month_start), areas=areas)
+            frames.append(result.frame)
+            reports.append(result.report.as_metadata())
+        frame = pd.concat(frames, ignore_index=True)
+        yield Output(frame, metadata={
+            "dagster/row_count": len(frame),
+            "requests": len(frames),
+            "latest_last_updated_time": str(frame["last_updated_time"].max()) if len(frame) else "none",
+            "sums_kwh_per_group": MetadataValue.json(sums_per_group(frame, group_column)),
+            "fetch_reports": MetadataValue.json(reports),
+            "preview": MetadataValue.md(frame.head(10).to_markdown(index=False) if len(frame) else "empty"),
+        })
+        published_until = frame["end_time"].max() if len(frame) else pd.Timestamp.now(tz="UTC")
+        for name, (passed, metadata) in {
+            "no_duplicate_keys": check_no_duplicate_keys(frame, group_column),
+            "quantities_finite_non_negative": check_quantities_valid(frame),
+            "hours_complete": check_hours_complete(frame, group_column, partitions, published_until),
+        }.items():
+            yield _check_result(name, raw_key, passed, metadata)
+
+    @asset(
+        key=cassandra_key,
+        description=(
+            f"`{dataset_id}` in Cassandra table `{spec.cassandra_table}`, written through Spark with the "
+            "Spark Cassandra Connector. Primary key ((price_area, month), "
+            f"{group_column}, start_time); reruns upsert and delete only stale rows."
+        ),
+        ins={"raw": AssetIn(raw_key)},
+        partitions_def=ELHUB_PARTITIONS,
+        backfill_policy=SINGLE_RUN,
+        io_manager_key="cassandra_io_manager",
+        group_name=GROUP_NAME,
+        kinds={"spark", "cassandra"},
+        metadata={
+            TABLE_KEY: spec.cassandra_table,
+            CLUSTERING_KEY: [group_column, "start_time"],
+            GROUP_COLUMN_KEY: group_column,
+        },
+        check_specs=[AssetCheckSpec("matches_raw", asset=cassandra_key, blocking=True)],
+    )
+    def cassandra_asset(context: AssetExecutionContext, raw: pd.DataFrame, cassandra: CassandraResource) -> Iterator:
+        rows = store_rows(raw, spec)
+        yield Output(rows)
+        # The IO manager has written by now: read it back with the plain driver.
+        partitions = parse_partition_keys(context.partition_keys)
+        actual = cassandra_summary(cassandra, spec.cassandra_table, group_column, partitions)
+        passed, metadata = _matches(summarize(rows, group_column), actual)
+        yield _check_result("matches_raw", cassandra_key, passed, metadata)
+
+    @asset(
+        key=mongo_key,
+        description=(
+            f"`{dataset_id}` for dashboards: read back from Cassandra through Spark and stored in "
+            f"MongoDB collection `{spec.mongo_collection}`, one document per (price_area, "
+            f"{group_column}, start_time) under a unique index."
+        ),
+        ins={"stored": AssetIn(cassandra_key)},
+        partitions_def=ELHUB_PARTITIONS,
+        backfill_policy=SINGLE_RUN,
+        io_manager_key="mongo_io_manager",
+        group_name=GROUP_NAME,
+        kinds={"spark", "mongodb"},
+        metadata={COLLECTION_KEY: spec.mongo_collection, GROUP_COLUMN_KEY: group_column},
+        check_specs=[AssetCheckSpec("matches_cassandra", asset=mongo_key, blocking=True)],
+    )
+    def mongo_asset(context: AssetExecutionContext, stored: SparkDataFrame, mongo: MongoResource) -> Iterator:
+        rows = spark_to_pandas(stored)[spec.store_columns]
+        yield Output(rows)
+        partitions = parse_partition_keys(context.partition_keys)
+        actual = mongo_summary(mongo, spec.mongo_collection, group_column, partitions)
+        passed, metadata = _matches(summarize(rows, group_column), actual)
+        yield _check_result("matches_cassandra", mongo_key, passed, metadata)
+
+    return [raw_asset, cassandra_asset, mongo_asset]

@@ -1,0 +1,1 @@
+"""Asset checks: pure functions that judge a frame, and their Dagster wiring."""
