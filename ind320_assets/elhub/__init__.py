@@ -1,0 +1,28 @@
+"""Client for Elhub's Energy Data API (MBA-hour datasets) and its local replay.
+
+The client lives here; the replay server is in `ind320_assets.elhub.replay`
+and is only imported by whoever runs it.
+"""
+
+from ind320_assets.elhub.client import DEFAULT_BASE_URL, SENT_PARAMETERS, ElhubClient
+from ind320_assets.elhub.errors import ElhubApiError, ElhubDataError
+from ind320_assets.elhub.parsing import parse_price_areas
+from ind320_assets.elhub.report import FetchReport, FetchResult
+from ind320_assets.elhub.schema import empty_frame, frame_dtypes
+from ind320_assets.elhub.windows import DateWindow, expected_local_hours, month_windows
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "SENT_PARAMETERS",
+    "DateWindow",
+    "ElhubApiError",
+    "ElhubClient",
+    "ElhubDataError",
+    "FetchReport",
+    "FetchResult",
+    "empty_frame",
+    "expected_local_hours",
+    "frame_dtypes",
+    "month_windows",
+    "parse_price_areas",
+]

@@ -1,0 +1,93 @@
+"""Frames -> byte-for-byte Elhub-shaped JSON:API documents.
+
+Keys are in alphabetical order, as the real API sends them; times are
+Norwegian local time with their offset (`2021-01-01T00:00:00+01:00`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ind320_assets.domain import OSLO_TZ, PRICE_AREA_EIC, ElhubDataset
+
+PSEUDO_AREA = "*"
+COUNTRY = "NO"
+
+
+def local_iso(instants: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+    """ISO 8601 local-time strings with a `+hh:mm` offset, one per instant."""
+    index = pd.DatetimeIndex(instants)
+    unique, positions = np.unique(index.asi8, return_inverse=True)
+    text = pd.DatetimeIndex(unique, tz="UTC").tz_convert(OSLO_TZ).strftime("%Y-%m-%dT%H:%M:%S%z")
+    with_colon = np.array([t[:-2] + ":" + t[-2:] for t in text], dtype=object)
+    return with_colon[positions.reshape(-1)]
+
+
+def local_iso_one(instant: pd.Timestamp) -> str:
+    return str(local_iso(pd.DatetimeIndex([instant]))[0])
+
+
+def price_areas_document(
+    frame: pd.DataFrame,
+    dataset: ElhubDataset,
+    listed_areas: Sequence[str],
+    with_pseudo_area: bool,
+    self_link: str,
+    created: pd.Timestamp,
+) -> dict[str, Any]:
+    """The `/price-areas` document for `frame`, which must be sorted by area, group, hour."""
+    items = []
+    if with_pseudo_area:
+        items.append(_area_item(PSEUDO_AREA, PSEUDO_AREA, dataset.list_attribute, []))
+    records_by_area = _records_by_area(frame, dataset)
+    for area in listed_areas:
+        items.append(_area_item(area, PRICE_AREA_EIC[area], dataset.list_attribute, records_by_area.get(area, [])))
+    last_updated = frame["last_updated_time"].max() if len(frame) else created
+    return {
+        "data": items,
+        "links": {"self": self_link},
+        "meta": {"created": local_iso_one(created), "lastUpdated": local_iso_one(last_updated)},
+    }
+
+
+def errors_document(status: int, title: str, detail: str, self_link: str) -> dict[str, Any]:
+    """A JSON:API error body like the API's."""
+    return {"errors": [{"detail": detail, "links": {"self": self_link}, "status": str(status), "title": title}]}
+
+
+def to_json_bytes(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _area_item(area: str, eic: str, list_attribute: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "attributes": {"country": COUNTRY, "eic": eic, "name": area, list_attribute: records},
+        "id": area,
+        "type": "price-areas",
+    }
+
+
+def _records_by_area(frame: pd.DataFrame, dataset: ElhubDataset) -> dict[str, list[dict[str, Any]]]:
+    if frame.empty:
+        return {}
+    columns: dict[str, Any] = {
+        "startTime": local_iso(frame["start_time"]),
+        "endTime": local_iso(frame["end_time"]),
+        "lastUpdatedTime": local_iso(frame["last_updated_time"]),
+        "priceArea": frame["price_area"].tolist(),
+        dataset.group_field: frame[dataset.group_column].tolist(),
+        "quantityKwh": frame["quantity_kwh"].tolist(),
+    }
+    for api_name, our_name in dataset.extra_int_fields.items():
+        columns[api_name] = frame[our_name].tolist()
+    keys = sorted(columns)
+    records = [dict(zip(keys, row)) for row in zip(*(columns[k] for k in keys))]
+    by_area: dict[str, list[dict[str, Any]]] = {}
+    for area, record in zip(columns["priceArea"], records):
+        by_area.setdefault(area, []).append(record)
+    return by_area
