@@ -53,3 +53,19 @@ def describe_differences(
         if want != got:
             lines.append(f"{key[0]} {key[1]}: expected {want[0]} rows / {want[1]!r} kWh, found {got[0]} / {got[1]!r}")
     return lines
+
+
+def revision_fingerprints(frame: pd.DataFrame) -> dict[str, dict]:
+    """{partition key: {"last_updated": latest lastUpdatedTime, "rows": n}}.
+
+    Elhub bumps `lastUpdatedTime` whenever it republishes an hour, and a row
+    count change means hours were added or withdrawn; together they tell the
+    revision sensor whether a partition changed since it was loaded.
+    """
+    if frame.empty:
+        return {}
+    keyed = frame.assign(_partition=partition_key_column(frame))
+    return {
+        str(partition): {"last_updated": rows["last_updated_time"].max().isoformat(), "rows": len(rows)}
+        for partition, rows in keyed.groupby("_partition", sort=True)
+    }

@@ -12,6 +12,7 @@ import pytest
 from cassandra.cluster import Session
 from pymongo.database import Database
 
+from ind320_assets.elhub.replay import ReplayServer
 from ind320_assets.local_services.cassandra import cassandra_release_version
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.mongo import MongoResource
@@ -90,3 +91,11 @@ def mongo_db(mongo: MongoResource) -> Iterator[Database]:
     yield db
     for name in db.list_collection_names():
         db.drop_collection(name)
+
+
+@pytest.fixture
+def replay() -> Iterator[ReplayServer]:
+    """A fresh in-process Elhub replay server on a free port, no faults."""
+    server = ReplayServer(port=0).start()
+    yield server
+    server.stop()

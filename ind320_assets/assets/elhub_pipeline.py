@@ -7,7 +7,6 @@
 Adding a dataset is declaring one `ElhubAssetSpec`; nothing here is copied.
 """
 
-from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
@@ -41,7 +40,7 @@ from ind320_assets.checks.raw_frames import (
 )
 from ind320_assets.checks.stores import cassandra_summary, mongo_summary
 from ind320_assets.domain import ElhubDataset
-from ind320_assets.frame_summary import describe_differences, summarize, sums_per_group
+from ind320_assets.frame_summary import describe_differences, revision_fingerprints, summarize, sums_per_group
 from ind320_assets.io_managers.cassandra_spark import CLUSTERING_KEY, GROUP_COLUMN_KEY, TABLE_KEY, spark_to_pandas
 from ind320_assets.io_managers.mongo import COLLECTION_KEY
 from ind320_assets.partitions import (
@@ -56,8 +55,11 @@ from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.resources.mongo import MongoResource
 
 GROUP_NAME = "elhub"
-# The network is the flaky part: retry the fetching step with growing, jittered delays.
-FETCH_RETRY = RetryPolicy(max_retries=3, delay=5, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+# Raw materializations record each partition's revision here; the revision sensor reads it.
+REVISIONS_METADATA_KEY = "revisions"
+# The client already retries each request; this second line retries the whole
+# fetching step, with growing, jittered delays, for outages longer than that.
+FETCH_RETRY = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 # A backfill of any size is one run with one Spark session, not one per partition.
 SINGLE_RUN = BackfillPolicy.single_run()
 
@@ -87,12 +89,24 @@ class ElhubAssetSpec:
         ]
 
 
-def areas_by_month(partitions: list[ElhubPartition]) -> dict[date, list[str]]:
-    """Group a run's partitions by month: one API request per month covers all its areas."""
-    grouped: dict[date, list[str]] = defaultdict(list)
+def fetch_plan(partitions: list[ElhubPartition]) -> list[tuple[date, date, tuple[str, ...]]]:
+    """As few `client.fetch` calls as cover the run's partitions exactly.
+
+    Months that want the same set of areas and follow each other become one
+    call `[first month, month after last)`; the client then sends one request
+    per month for all those areas. A year for all areas is one call, 12 requests.
+    """
+    areas_by_month: dict[date, set[str]] = defaultdict(set)
     for p in partitions:
-        grouped[p.month_start].append(p.price_area)
-    return dict(sorted(grouped.items()))
+        areas_by_month[p.month_start].add(p.price_area)
+    plan: list[tuple[date, date, tuple[str, ...]]] = []
+    for month, areas in sorted(areas_by_month.items()):
+        wanted = tuple(sorted(areas))
+        if plan and plan[-1][1] == month and plan[-1][2] == wanted:
+            plan[-1] = (plan[-1][0], next_month_start(month), wanted)
+        else:
+            plan.append((month, next_month_start(month), wanted))
+    return plan
 
 
 def store_rows(raw: pd.DataFrame, spec: ElhubAssetSpec) -> pd.DataFrame:
@@ -142,15 +156,16 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         partitions = parse_partition_keys(context.partition_keys)
         client = elhub.client()
         frames, reports = [], []
-        for month_start, areas in areas_by_month(partitions).items():
-            result = client.fetch(spec.dataset, start=month_start, end=next_month_start(month_start), areas=areas)
+        requests_before = client.requests_made
+        for start, end, areas in fetch_plan(partitions):
+            result = client.fetch(spec.dataset, start=start, end=end, areas=areas)
             frames.append(result.frame)
             reports.append(result.report.as_metadata())
         frame = pd.concat(frames, ignore_index=True)
         yield Output(frame, metadata={
             "dagster/row_count": len(frame),
-            "requests": len(frames),
-            "latest_last_updated_time": str(frame["last_updated_time"].max()) if len(frame) else "none",
+            "requests": client.requests_made - requests_before,
+            REVISIONS_METADATA_KEY: MetadataValue.json(revision_fingerprints(frame)),
             "sums_kwh_per_group": MetadataValue.json(sums_per_group(frame, group_column)),
             "fetch_reports": MetadataValue.json(reports),
             "preview": MetadataValue.md(frame.head(10).to_markdown(index=False) if len(frame) else "empty"),

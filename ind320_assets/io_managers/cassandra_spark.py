@@ -10,7 +10,6 @@ converges. Each Cassandra partition is one (price_area, month) pair, so many
 Dagster partitions are handled pair by pair, never as a cross product.
 """
 
-from __future__ import annotations
 
 from collections import defaultdict
 from functools import reduce
@@ -102,8 +101,10 @@ class CassandraSparkIOManager(ConfigurableIOManager):
             keys = obj[[*key_columns, "quantity_kwh"]]
         _check_rows_belong_to(keys, partitions)
 
-        self.cassandra.ensure_keyspace()
-        self.cassandra.session().execute(create_table_cql(self.keyspace, table, frame.schema, clustering))
+        self.spark.execute_cql(
+            f"CREATE KEYSPACE IF NOT EXISTS {self.keyspace} WITH replication = {self.cassandra.replication}"
+        )
+        self.spark.execute_cql(create_table_cql(self.keyspace, table, frame.schema, clustering))
         frame.write.format(CASSANDRA_FORMAT).options(keyspace=self.keyspace, table=table).mode("append").save()
         deleted = self._delete_stale_rows(table, clustering, partitions, keys)
 

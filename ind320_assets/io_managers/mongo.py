@@ -4,13 +4,13 @@ FerretDB has no transactions, so a partition is replaced without one, in an
 order that never leaves it empty:
 1. compare the new rows with the partition's current documents by `_id`
    (a deterministic `area|group|start_time`);
-2. insert new documents and replace changed ones, in bounded batches;
+2. insert new documents, and swap changed ones (delete by `_id`, insert) in
+   bounded batches; unchanged documents are not touched;
 3. delete the documents whose `_id` is no longer in the new data.
-Readers see old or new values per document, never a missing partition, and a
-rerun with the same data changes nothing.
+The partition is never empty; only a changed hour can be absent, for the
+milliseconds its batch is swapped. A rerun with the same data changes nothing.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -18,7 +18,7 @@ from itertools import islice
 
 import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, MetadataValue, OutputContext, ResourceDependency
-from pymongo import ASCENDING, ReplaceOne
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 
 from ind320_assets.frame_summary import sums_per_group
@@ -103,7 +103,11 @@ class MongoIOManager(ConfigurableIOManager):
         for batch in _batches(inserts, self.batch_size):
             collection.insert_many(batch, ordered=False)
         for batch in _batches(changed, self.batch_size):
-            collection.bulk_write([ReplaceOne({"_id": d["_id"]}, d) for d in batch], ordered=False)
+            # Swap each changed batch out and in. FerretDB 1.x applies replaceOne/
+            # update at ~14 ms a document and can stall under a bulk of them,
+            # while delete-by-_id plus insert_many takes ~0.2 ms a document.
+            collection.delete_many({"_id": {"$in": [d["_id"] for d in batch]}})
+            collection.insert_many(batch, ordered=False)
         stale = list(current.keys() - {d["_id"] for d in wanted})
         for batch in _batches(stale, self.batch_size):
             collection.delete_many({"_id": {"$in": batch}})

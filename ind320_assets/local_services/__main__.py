@@ -10,6 +10,7 @@ from ind320_assets.local_services.cassandra import Cassandra
 from ind320_assets.local_services.ferretdb import FerretDB
 from ind320_assets.local_services.paths import SPARK_JARS_DIR
 from ind320_assets.local_services.process import ServiceError
+from ind320_assets.local_services.replay import ReplayServer
 from ind320_assets.local_services.spark_connector import fetch_connector_jars
 
 
@@ -17,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ind320_assets.local_services")
     parser.add_argument("action", choices=["up", "down", "status"])
     args = parser.parse_args(argv)
-    services = [Cassandra(), FerretDB()]
+    services = [Cassandra(), FerretDB(), ReplayServer()]
     started = time.monotonic()
     try:
         if args.action == "up":

@@ -1,7 +1,7 @@
 """Start, stop and inspect one long-running local service, idempotently.
 
 A service is "ours" when its PID file names a live process whose command line
-mentions this project's `.local` folder. Anything else holding the port is
+carries the service's marker (by default this project's `.local` folder). Anything else holding the port is
 foreign, and we refuse to start rather than talk to the wrong server.
 """
 
@@ -75,6 +75,8 @@ class ManagedService:
     host: str = "127.0.0.1"
     port: int = 0
     start_timeout_s: float = 120.0
+    # A string in the command line that marks the process as ours.
+    ownership_marker: str = str(LOCAL_DIR)
 
     @property
     def pid_file(self) -> Path:
@@ -105,7 +107,7 @@ class ManagedService:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
         except (OSError, ValueError):
             return None
-        return pid if str(LOCAL_DIR) in cmdline else None
+        return pid if self.ownership_marker in cmdline else None
 
     def status(self) -> ServiceStatus:
         pid = self.own_pid()

@@ -59,6 +59,9 @@ class SparkCassandraResource(ConfigurableResource):
             "spark.sql.execution.arrow.pyspark.enabled": "true",
             "spark.sql.extensions": "com.datastax.spark.connector.CassandraSparkExtensions",
             "spark.ui.enabled": "false",
+            # Local mode talks to itself; stay on loopback whatever the hostname resolves to.
+            "spark.driver.host": "127.0.0.1",
+            "spark.driver.bindAddress": "127.0.0.1",
             "spark.cassandra.connection.host": self.cassandra_hosts,
             "spark.cassandra.connection.port": str(self.cassandra_port),
         }
@@ -73,6 +76,25 @@ class SparkCassandraResource(ConfigurableResource):
             _ensure_java17()
             self._lazy = LazyPySparkResource(spark_config=self.spark_config())
         return self._lazy.spark_session
+
+
+    def execute_cql(self, statement: str) -> None:
+        """Run DDL through the connector's own Java driver session.
+
+        The connector caches table metadata per session; a table created by
+        another client can stay invisible to it for a while ("Couldn't find
+        keyspace.table"). DDL sent through its own session refreshes that cache
+        before returning.
+        """
+        spark = self.spark_session
+        connector = spark._jvm.com.datastax.spark.connector.cql.CassandraConnector.apply(
+            spark.sparkContext._jsc.sc().getConf()
+        )
+        session = connector.openSession()
+        try:
+            session.execute(statement)
+        finally:
+            session.close()
 
 
 def _ensure_java17() -> None:

@@ -1,0 +1,1 @@
+"""Sensors and schedules that keep partitions in step with what Elhub publishes."""
