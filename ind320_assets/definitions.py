@@ -11,7 +11,7 @@ import os
 
 from dagster import Definitions, EnvVar
 
-from ind320_assets.assets.datasets import elhub_assets
+from ind320_assets.assets.datasets import PRODUCTION_SPEC, elhub_assets
 from ind320_assets.io_managers.cassandra_spark import CassandraSparkIOManager
 from ind320_assets.io_managers.mongo import MongoIOManager
 from ind320_assets.io_managers.parquet import ParquetIOManager
@@ -20,6 +20,8 @@ from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets.resources.spark import SparkCassandraResource
+from ind320_assets.sensors.current_month_schedule import build_current_month_schedule
+from ind320_assets.sensors.elhub_revisions import build_revision_sensor
 from ind320_assets.settings import ServiceSettings
 
 
@@ -69,4 +71,15 @@ def build_resources(
     }
 
 
-defs = Definitions(assets=elhub_assets, resources=build_resources())
+defs = Definitions(
+    assets=elhub_assets,
+    resources=build_resources(),
+    sensors=[
+        build_revision_sensor(
+            PRODUCTION_SPEC,
+            lookback=int(os.environ.get("ELHUB_SENSOR_LOOKBACK_MONTHS", "4")),
+            minimum_interval_seconds=int(os.environ.get("ELHUB_SENSOR_INTERVAL_S", "3600")),
+        )
+    ],
+    schedules=[build_current_month_schedule(PRODUCTION_SPEC)],
+)

@@ -1,0 +1,29 @@
+"""A daily refresh of the current month, for deployments that prefer a clock to polling."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dagster import DefaultScheduleStatus, RunRequest, ScheduleDefinition, ScheduleEvaluationContext, schedule
+
+from ind320_assets.assets.elhub_pipeline import ElhubAssetSpec
+from ind320_assets.domain import OSLO_TZ, PRICE_AREAS
+
+
+def build_current_month_schedule(spec: ElhubAssetSpec) -> ScheduleDefinition:
+    chain = [spec.key("raw"), spec.key("cassandra"), spec.key("mongo")]
+
+    @schedule(
+        name=f"elhub_{spec.name}_current_month_daily",
+        cron_schedule="30 6 * * *",  # after Elhub's overnight publication
+        execution_timezone=OSLO_TZ,
+        target=chain,
+        default_status=DefaultScheduleStatus.STOPPED,  # the revision sensor is the default way
+        description=f"Reloads the current month of {spec.dataset.dataset_id} for every area, daily. Off by default.",
+    )
+    def current_month(context: ScheduleEvaluationContext):
+        month = pd.Timestamp(context.scheduled_execution_time).tz_convert(OSLO_TZ).strftime("%Y-%m-01")
+        day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+        for area in PRICE_AREAS:
+            yield RunRequest(run_key=f"{month}|{area}@{day}", partition_key=f"{month}|{area}", asset_selection=chain)
+
+    return current_month
