@@ -79,10 +79,17 @@ class MongoIOManager(ConfigurableIOManager):
         docs_by_partition: dict[tuple[str, str], list[dict]] = {}
         for doc in docs:
             docs_by_partition.setdefault((doc["price_area"], doc["month"]), []).append(doc)
+        # One read of every written partition's current documents. FerretDB's
+        # SQLite backend scans the whole collection for any filter but an `_id`
+        # equality, so one query per run beats one per partition by far.
+        current_by_partition: dict[tuple[str, str], dict[str, dict]] = {}
+        for doc in collection.find(partition_filter(partitions)):
+            current_by_partition.setdefault((doc["price_area"], doc["month"]), {})[doc["_id"]] = doc
         counts = {"inserted": 0, "replaced": 0, "unchanged": 0, "deleted": 0}
         for p in partitions:
-            wanted = docs_by_partition.get((p.price_area, p.month), [])
-            for key, value in self._replace_partition(collection, p, wanted).items():
+            key = (p.price_area, p.month)
+            wanted, current = docs_by_partition.get(key, []), current_by_partition.get(key, {})
+            for key, value in self._replace_partition(collection, current, wanted).items():
                 counts[key] += value
 
         context.add_output_metadata({
@@ -94,10 +101,7 @@ class MongoIOManager(ConfigurableIOManager):
             "sums_kwh_per_group": MetadataValue.json(sums_per_group(obj, group_column)),
         })
 
-    def _replace_partition(self, collection: Collection, p: ElhubPartition, wanted: list[dict]) -> dict[str, int]:
-        current = {
-            d["_id"]: d for d in collection.find({"price_area": p.price_area, "month": p.month})
-        }
+    def _replace_partition(self, collection: Collection, current: dict[str, dict], wanted: list[dict]) -> dict[str, int]:
         inserts = [d for d in wanted if d["_id"] not in current]
         changed = [d for d in wanted if d["_id"] in current and not _same(current[d["_id"]], d)]
         for batch in _batches(inserts, self.batch_size):
