@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install services-up services-down services-status test demo dev bench clean-local
+.PHONY: install browser services-up services-down services-status test demo dev bench clean-local
 
 # The virtualenv is rebuilt when the pins change; pip's cache keeps a rebuild quick.
 $(STAMP): requirements.lock pyproject.toml
@@ -28,8 +28,25 @@ services-down:
 services-status: install
 	$(PY) -m ind320_assets.local_services status
 
-test: services-up
+# The UI test drives Debian's Chromium (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: services-up browser
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The main job: backfill 2021 for all areas, offline unless ELHUB_API_URL is set.
+demo: services-up
+	$(PY) -m ind320_assets.demo
+
+# The Dagster UI and daemon (sensors, schedules) on http://127.0.0.1:3000.
+dev: services-up
+	mkdir -p .local/dagster_home
+	DAGSTER_HOME=$(CURDIR)/.local/dagster_home ELHUB_API_URL=$${ELHUB_API_URL:-http://127.0.0.1:8765/energy-data/v0} \
+	  $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: services-up
+	$(PY) -m bench.run_all
 
 clean-local: services-down
 	rm -rf .local
