@@ -72,6 +72,7 @@ class ElhubAssetSpec:
     dataset: ElhubDataset
     cassandra_table: str
     mongo_collection: str
+    group_name: str = GROUP_NAME  # the UI's asset group
 
     def key(self, stage: str) -> AssetKey:
         return AssetKey(f"elhub_{self.name}_{stage}")
@@ -144,7 +145,7 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         retry_policy=FETCH_RETRY,
         io_manager_key="parquet_io_manager",
         dagster_type=raw_frame_type(spec.dataset),
-        group_name=GROUP_NAME,
+        group_name=spec.group_name,
         kinds={"python", "pandas", "parquet"},
         check_specs=[
             AssetCheckSpec("no_duplicate_keys", asset=raw_key, blocking=True),
@@ -189,7 +190,7 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         partitions_def=ELHUB_PARTITIONS,
         backfill_policy=SINGLE_RUN,
         io_manager_key="cassandra_io_manager",
-        group_name=GROUP_NAME,
+        group_name=spec.group_name,
         kinds={"spark", "cassandra"},
         metadata={
             TABLE_KEY: spec.cassandra_table,
@@ -218,7 +219,7 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         partitions_def=ELHUB_PARTITIONS,
         backfill_policy=SINGLE_RUN,
         io_manager_key="mongo_io_manager",
-        group_name=GROUP_NAME,
+        group_name=spec.group_name,
         kinds={"spark", "mongodb"},
         metadata={COLLECTION_KEY: spec.mongo_collection, GROUP_COLUMN_KEY: group_column},
         check_specs=[AssetCheckSpec("matches_cassandra", asset=mongo_key, blocking=True)],
