@@ -24,8 +24,11 @@ def test_spark_connector_append_and_pushed_down_read(spark_resource, cql, cassan
     from pyspark.sql import functions as F
     from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, StructType, TimestampType
 
-    cql.execute(
-        "CREATE TABLE spark_smoke (area text, n int, at timestamp, value double, PRIMARY KEY (area, n))"
+    # DDL through the connector's own session, as the IO manager does: a table made
+    # by another client can stay invisible to an already-open connector session.
+    spark_resource.execute_cql(
+        f"CREATE TABLE {cassandra_keyspace}.spark_smoke "
+        "(area text, n int, at timestamp, value double, PRIMARY KEY (area, n))"
     )
     spark = spark_resource.spark_session
     start = datetime(2021, 10, 30, 22, tzinfo=timezone.utc)  # spans the 2021-10-31 fall-back in Oslo
