@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from dagster import Definitions, EnvVar
+from dagster import Definitions, EnvVar, in_process_executor
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC, elhub_assets
 from ind320_assets.io_managers.cassandra_spark import CassandraSparkIOManager
@@ -73,6 +73,9 @@ def build_resources(
 
 defs = Definitions(
     assets=elhub_assets,
+    # One process per run: the Cassandra and MongoDB steps share one Spark JVM
+    # instead of starting one each (a Spark start costs ~10 s here).
+    executor=in_process_executor,
     resources=build_resources(),
     sensors=[
         build_revision_sensor(
