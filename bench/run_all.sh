@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Run every benchmark: bash bench/run_all.sh [--latency-ms 150] [--only backfill,reload,baseline,raw_limits]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exec "${PYTHON:-.venv/bin/python}" -m bench.run_all "$@"
