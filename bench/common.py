@@ -325,8 +325,10 @@ def child_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def materialize_command(*, partition: str | None = None, partition_range: str | None = None) -> list[str]:
-    command = [DAGSTER_CLI, "asset", "materialize", "-m", "ind320_assets.definitions", "--select", ASSET_SELECTION]
+def materialize_command(
+    *, partition: str | None = None, partition_range: str | None = None, selection: str = ASSET_SELECTION
+) -> list[str]:
+    command = [DAGSTER_CLI, "asset", "materialize", "-m", "ind320_assets.definitions", "--select", selection]
     if partition is not None:
         command += ["--partition", partition]
     if partition_range is not None:

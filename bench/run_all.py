@@ -1,6 +1,6 @@
 """Run every benchmark, one after the other, each in its own process.
 
-    python -m bench.run_all [--latency-ms 150] [--only backfill,reload,baseline,raw_limits]
+    python -m bench.run_all [--latency-ms 150] [--only backfill,reload,baseline,raw_limits,views]
 
 Each benchmark prints one JSON line (echoed here and saved as bench/results/<name>.json);
 a last `summary` line gathers the ratios. Nothing is compared with a threshold; the exit
@@ -16,7 +16,7 @@ import sys
 
 from bench.common import DEFAULT_LATENCY_MS, PYTHON, REPO_DIR, RESULTS_DIR, header, load_json, log
 
-BENCHMARKS = ("backfill", "reload", "baseline", "raw_limits")
+BENCHMARKS = ("backfill", "reload", "baseline", "raw_limits", "views")
 NEEDS_OURS = ("baseline", "raw_limits")  # they compare with benchmark 1's line
 
 
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
 
     results = {name: load_json(RESULTS_DIR / f"{name}.json") for name in BENCHMARKS}
     summary = header("summary", args.latency_ms)
-    backfill, reload, baseline, raw = (results[b] or {} for b in BENCHMARKS)
+    backfill, reload, baseline, raw, views = (results[b] or {} for b in BENCHMARKS)
     summary.update({
         "backfill_wall_s": backfill.get("wall_s"),
         "baseline_wall_s": baseline.get("wall_s"),
@@ -59,6 +59,8 @@ def main(argv: list[str] | None = None) -> None:
         "reload_wall_s": reload.get("reload_wall_s"),
         "spark_start_wall_s": reload.get("spark_start_wall_s"),
         "reload_over_spark_start": reload.get("reload_over_spark_start"),
+        "views_update_over_recompute": (views.get("views") or {}).get("update_over_recompute"),
+        "consumption_rematerialize_wall_s": (views.get("consumption") or {}).get("rematerialize_wall_s"),
         "failed": failed,
     })
     print(json.dumps(summary, separators=(", ", ": ")), flush=True)

@@ -11,7 +11,7 @@ import os
 
 from dagster import Definitions, EnvVar, in_process_executor
 
-from ind320_assets.assets.datasets import PRODUCTION_SPEC, elhub_assets
+from ind320_assets.assets.datasets import SPECS, elhub_assets
 from ind320_assets.io_managers.cassandra_spark import CassandraSparkIOManager
 from ind320_assets.io_managers.mongo import MongoIOManager
 from ind320_assets.io_managers.parquet import ParquetIOManager
@@ -79,10 +79,11 @@ defs = Definitions(
     resources=build_resources(),
     sensors=[
         build_revision_sensor(
-            PRODUCTION_SPEC,
+            spec,
             lookback=int(os.environ.get("ELHUB_SENSOR_LOOKBACK_MONTHS", "4")),
             minimum_interval_seconds=int(os.environ.get("ELHUB_SENSOR_INTERVAL_S", "3600")),
         )
+        for spec in SPECS
     ],
-    schedules=[build_current_month_schedule(PRODUCTION_SPEC)],
+    schedules=[build_current_month_schedule(spec) for spec in SPECS],
 )

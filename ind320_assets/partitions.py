@@ -77,6 +77,11 @@ def local_month_label(utc_times: pd.Series) -> pd.Series:
     return utc_times.dt.tz_convert(OSLO_TZ).dt.strftime("%Y-%m")
 
 
+def local_day_label(utc_times: pd.Series) -> pd.Series:
+    """The `YYYY-MM-DD` of each UTC instant in Oslo time: the day an hour belongs to."""
+    return utc_times.dt.tz_convert(OSLO_TZ).dt.strftime("%Y-%m-%d")
+
+
 def partition_key_column(frame: pd.DataFrame) -> pd.Series:
     """Each row's partition key, from its `price_area` and local `start_time`."""
     month_start = frame["start_time"].dt.tz_convert(OSLO_TZ).dt.strftime("%Y-%m-01")

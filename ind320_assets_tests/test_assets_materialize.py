@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from dagster import Config, DagsterInstance, materialize
 
-from ind320_assets.assets.datasets import PRODUCTION_SPEC, elhub_assets
+from ind320_assets.assets.datasets import PRODUCTION_SPEC
+from ind320_assets.assets.elhub_pipeline import build_elhub_assets
 from ind320_assets.definitions import build_resources
 from ind320_assets.domain import PRODUCTION
 from ind320_assets.elhub.replay import Faults
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.services
 
 TABLE = PRODUCTION_SPEC.cassandra_table
 COLLECTION = PRODUCTION_SPEC.mongo_collection
+CHAIN = build_elhub_assets(PRODUCTION_SPEC)  # raw → Cassandra → MongoDB; the views have their own tests
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
@@ -37,7 +39,7 @@ def run(replay, cassandra_keyspace, mongo, tmp_path, cql, mongo_db):
             instance: DagsterInstance | None = None, raise_on_error: bool = True):
         tags = {RANGE_START: start, RANGE_END: end} if start else None
         return materialize(
-            elhub_assets, partition_key=partition, tags=tags, resources=resources,
+            CHAIN, partition_key=partition, tags=tags, resources=resources,
             instance=instance, raise_on_error=raise_on_error,
         )
 

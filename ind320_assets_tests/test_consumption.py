@@ -1,4 +1,4 @@
-"""Consumption is declared, not copied: the same factory loads it with metering-point counts."""
+"""Datasets are declared, not copied: consumption, and a third one from a six-line spec."""
 
 import math
 from datetime import date
@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from dagster import materialize
 
-from ind320_assets.assets.datasets import CONSUMPTION_SPEC
-from ind320_assets.assets.elhub_pipeline import build_elhub_assets
+from ind320_assets.assets.datasets import CONSUMPTION_SPEC, build_dataset_assets
+from ind320_assets.assets.spec import ElhubAssetSpec
 from ind320_assets.definitions import build_resources
-from ind320_assets.domain import CONSUMPTION
+from ind320_assets.domain import CONSUMPTION, PRODUCTION
 from ind320_assets.resources.elhub import ElhubResource
 
 pytestmark = pytest.mark.services
@@ -21,8 +21,8 @@ def test_one_consumption_partition_lands_with_exact_counts_and_sums(
 ):
     resources = build_resources(keyspace=cassandra_keyspace, mongo_database=mongo.database, raw_dir=str(tmp_path))
     resources["elhub"] = ElhubResource(base_url=replay.url)
-    chain = build_elhub_assets(CONSUMPTION_SPEC)
-    assert materialize(chain, partition_key="2021-10-01|NO2", resources=resources).success
+    assets = build_dataset_assets(CONSUMPTION_SPEC)
+    assert materialize(assets, partition_key="2021-10-01|NO2", resources=resources).success
 
     want = replay.frame(CONSUMPTION, date(2021, 10, 1), date(2021, 11, 1), areas=["NO2"])
     rows = pd.DataFrame(list(cql.execute(
@@ -35,3 +35,29 @@ def test_one_consumption_partition_lands_with_exact_counts_and_sums(
             got = frame[frame["consumption_group"] == group]
             assert math.fsum(got["quantity_kwh"]) == math.fsum(expected["quantity_kwh"])
             assert int(got["metering_point_count"].sum()) == int(expected["metering_point_count"].sum())
+    yearly = {d["consumption_group"]: d["quantity_kwh"] for d in mongo_db["elhub_consumption_yearly_totals"].find()}
+    assert yearly == {g: round(math.fsum(r["quantity_kwh"]), 3) for g, r in want.groupby("consumption_group")}
+
+
+def test_a_third_dataset_is_a_six_line_spec(replay, cassandra_keyspace, cql, mongo, mongo_db, tmp_path):
+    """The replay serves only Elhub's two datasets, so the third reuses production's API dataset
+    under names of its own: what makes it a dataset here is the spec, not a module."""
+    spec = ElhubAssetSpec(
+        name="pilot",
+        dataset=PRODUCTION,
+        cassandra_table="pilot_per_group_hour",
+        mongo_collection="elhub_pilot",
+    )
+    resources = build_resources(keyspace=cassandra_keyspace, mongo_database=mongo.database, raw_dir=str(tmp_path))
+    resources["elhub"] = ElhubResource(base_url=replay.url)
+    assets = build_dataset_assets(spec)
+    assert sorted(key for a in assets for key in a.keys) == sorted(spec.asset_keys)
+    assert materialize(assets, partition_key="2021-03-01|NO4", resources=resources).success
+
+    want = replay.frame(PRODUCTION, date(2021, 3, 1), date(2021, 4, 1), areas=["NO4"])
+    (row,) = cql.execute(f"SELECT count(*) AS n FROM {cassandra_keyspace}.pilot_per_group_hour")
+    assert row.n == mongo_db["elhub_pilot"].count_documents({}) == len(want) == 5 * 743
+    series = mongo_db["elhub_pilot_hourly_series"].find_one({"_id": "NO4|2021-03"})
+    assert len(series["start_time"]) == 743
+    assert mongo_db["elhub_pilot_daily_totals"].count_documents({}) == 5 * 31
+

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from dagster import DagsterInstance, SensorResult, SkipReason, build_sensor_context, materialize
 
-from ind320_assets.assets.datasets import PRODUCTION_SPEC, elhub_assets
+from ind320_assets.assets.datasets import PRODUCTION_SPEC, build_dataset_assets
 from ind320_assets.definitions import build_resources
 from ind320_assets.domain import PRODUCTION
 from ind320_assets.elhub.replay import Faults
@@ -20,6 +20,7 @@ pytestmark = pytest.mark.services
 # A clock in February 2021 with a two-month look-back: 2021-01 and 2021-02, 10 partitions.
 SENSOR = build_revision_sensor(PRODUCTION_SPEC, lookback=2, today=lambda: date(2021, 2, 15))
 REVISED = ["2021-01-01|NO1", "2021-02-01|NO3"]
+PRODUCTION_ASSETS = build_dataset_assets(PRODUCTION_SPEC)
 
 
 def tick(replay, instance, cursor):
@@ -46,7 +47,7 @@ def test_a_revision_of_two_partitions_reloads_exactly_those_two(
     resources = build_resources(keyspace=cassandra_keyspace, mongo_database=mongo.database, raw_dir=str(tmp_path))
     resources["elhub"] = ElhubResource(base_url=replay.url)
     baseline = materialize(
-        elhub_assets, resources=resources, instance=instance,
+        PRODUCTION_ASSETS, resources=resources, instance=instance,
         tags={"dagster/asset_partition_range_start": "2021-01-01|NO1",
               "dagster/asset_partition_range_end": "2021-02-01|NO5"},
     )
@@ -62,6 +63,7 @@ def test_a_revision_of_two_partitions_reloads_exactly_those_two(
     requests, cursor, _ = tick(replay, instance, cursor)
     assert sorted(r.partition_key for r in requests) == REVISED
     assert all(r.run_key.startswith(f"{PRODUCTION.dataset_id}:") for r in requests)
+    assert all(r.asset_selection == PRODUCTION_SPEC.asset_keys for r in requests)  # chain and views
 
     assert tick(replay, instance, cursor)[0] == []  # the same revision is never requested twice
 
@@ -70,7 +72,7 @@ def test_a_revision_of_two_partitions_reloads_exactly_those_two(
         assert sorted(r.partition_key for r in tick(replay, instance, broken)[0]) == REVISED
 
     for request in requests:
-        assert materialize(elhub_assets, partition_key=request.partition_key, resources=resources,
+        assert materialize(PRODUCTION_ASSETS, partition_key=request.partition_key, resources=resources,
                            instance=instance, tags=request.tags).success
 
     for key in REVISED:

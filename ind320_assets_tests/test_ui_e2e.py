@@ -29,7 +29,6 @@ import requests
 from playwright.sync_api import expect
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
-from ind320_assets.assets.elhub_pipeline import GROUP_NAME
 from ind320_assets.elhub.replay import ReplayServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
@@ -37,7 +36,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.services]
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "ui"
 SCREENSHOTS = ["01_asset_graph.png", "02_partitions.png", "03_launch.png", "04_run_succeeded.png",
-               "05_partitions_after.png", "99_failure.png"]
+               "05_partitions_after.png", "06_raw_chart.png", "99_failure.png"]
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -45,8 +44,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 
-ASSETS = [PRODUCTION_SPEC.key(stage).to_user_string() for stage in ("raw", "cassandra", "mongo")]
-RAW, CASSANDRA, MONGO = ASSETS
+ASSETS = [key.to_user_string() for key in PRODUCTION_SPEC.asset_keys]
+RAW, CASSANDRA, MONGO, DAILY, YEARLY, HOURLY = ASSETS
+EDGES = 5  # raw→cassandra→mongo, mongo→daily→yearly, mongo→hourly
 MONTH, AREA = "2021-01-01", "NO1"
 PARTITION = f"{MONTH}|{AREA}"
 HOURS_IN_JANUARY_2021 = 31 * 24
@@ -216,7 +216,8 @@ def page(dagster_ui: DagsterUI) -> Iterator:
     with playwright_sync.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport={"width": 1600, "height": 1000})
+            # Wide enough that the six-asset graph fits at a zoom that draws full nodes.
+            context = browser.new_context(viewport={"width": 2400, "height": 1100})
             context.set_default_timeout(UI_TIMEOUT_MS)  # actions and waits
             expect.set_options(timeout=UI_TIMEOUT_MS)  # assertions (a global setting of playwright's)
             page = context.new_page()
@@ -236,7 +237,7 @@ def shot(page, name: str) -> None:
 # --- the test ------------------------------------------------------------------------------------
 
 
-def test_materialize_one_partition_of_the_three_assets_from_the_ui(dagster_ui, page, cql, cassandra_keyspace,
+def test_materialize_one_partition_of_the_production_assets_from_the_ui(dagster_ui, page, cql, cassandra_keyspace,
                                                                    mongo_db):
     """`cql` and `mongo_db` drop what the run wrote once the test is over."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -257,23 +258,33 @@ def test_materialize_one_partition_of_the_three_assets_from_the_ui(dagster_ui, p
     documents = collection.count_documents({"price_area": AREA, "month": "2021-01"})
     assert documents == EXPECTED_ROWS, f"run {run_id}: MongoDB has {documents} documents"
     assert collection.count_documents({}) == EXPECTED_ROWS, "other partitions than the one picked were written"
+    daily = mongo_db[f"{PRODUCTION_SPEC.mongo_collection}_daily_totals"].count_documents({})
+    assert daily == 5 * 31, f"run {run_id}: the daily view has {daily} documents"
+
+
+def show_production_lineage(ui: DagsterUI, page) -> None:
+    """With two groups the global lineage shows them collapsed: select the production group's assets."""
+    page.goto(f"{ui.url}/asset-groups")
+    page.locator(".CodeMirror").first.click()  # the selection box is a CodeMirror editor
+    page.keyboard.type(f'group:"{PRODUCTION_SPEC.group_name}"')
+    page.keyboard.press("Enter")
 
 
 def drive_the_ui(ui: DagsterUI, page) -> str:
     """Every click of the test; returns the launched run's id."""
-    # 1. The asset graph: three nodes, raw -> cassandra -> mongo, left to right.
-    page.goto(f"{ui.url}/asset-groups/{GROUP_NAME}")
+    # 1. The production group's graph: raw -> cassandra -> mongo left to right, then the views.
+    show_production_lineage(ui, page)
     nodes = [page.locator(f'div[data-tooltip="{name}"]') for name in ASSETS]
     for node in nodes:
         expect(node).to_be_visible()
     edges = page.locator('path[marker-end^="url(#arrow"]')
-    expect(edges).to_have_count(2)
+    expect(edges).to_have_count(EDGES)
     # Wait for the live data too (partition fill, status icons), so the screenshot shows the settled graph.
-    expect(page.get_by_text(re.compile(r"^\d+% filled$"))).to_have_count(3)
-    expect(page.get_by_role("img", name="missing")).to_have_count(3)
+    expect(page.get_by_text(re.compile(r"^\d+% filled$"))).to_have_count(len(ASSETS))
+    expect(page.get_by_role("img", name="missing")).to_have_count(len(ASSETS))
     boxes = [n.bounding_box() for n in nodes]
     edge_boxes = sorted((e.bounding_box() for e in edges.all()), key=lambda b: b["x"])
-    # Each edge lies between the node it leaves and the node it enters.
+    # The two leftmost edges lie between the node they leave and the node they enter.
     for (left, right), edge in zip([(boxes[0], boxes[1]), (boxes[1], boxes[2])], edge_boxes):
         assert left["x"] + left["width"] <= edge["x"] + 1 and edge["x"] + edge["width"] <= right["x"] + 1, (
             f"edge {edge} is not between {left} and {right}")
@@ -285,6 +296,7 @@ def drive_the_ui(ui: DagsterUI, page) -> str:
     # The graph is drawn from these dependencies; check them too, by name.
     dependencies = ui.asset_dependencies()
     assert dependencies[CASSANDRA] == [RAW] and dependencies[MONGO] == [CASSANDRA] and dependencies[RAW] == []
+    assert dependencies[DAILY] == [MONGO] and dependencies[YEARLY] == [DAILY] and dependencies[HOURLY] == [MONGO]
 
     # 2. The raw asset's partitions: select its node, open it in the catalog, then its Partitions tab.
     nodes[0].click()
@@ -298,16 +310,16 @@ def drive_the_ui(ui: DagsterUI, page) -> str:
     shot(page, "02_partitions.png")
 
     # 3. Back to the lineage, "Materialize all…", pick month and area in the dialog, launch.
-    page.get_by_role("navigation").get_by_role("link", name=re.compile(r"Lineage")).click()
+    show_production_lineage(ui, page)
     page.get_by_role("button", name=re.compile(r"Materialize all")).click()
-    dialog = page.get_by_role("dialog").filter(has_text="Launch runs to materialize 3 assets")
+    dialog = page.get_by_role("dialog").filter(has_text=f"Launch runs to materialize {len(ASSETS)} assets")
     expect(dialog).to_be_visible()
     month_input = dialog.get_by_placeholder(re.compile(r"^ex: 2021-01-01"))
     month_input.fill(MONTH)
     month_input.press("Enter")
     dialog.get_by_text("Select a partition or create one").click()
     page.get_by_role("menuitem", name=re.compile(rf"^{AREA}( {AREA})?$")).click()
-    dialog.get_by_text("Launch runs to materialize 3 assets").click()  # closes the area picker
+    dialog.get_by_text(f"Launch runs to materialize {len(ASSETS)} assets").click()  # closes the area picker
     expect(page.get_by_role("menuitem", name=re.compile(rf"^{AREA}( {AREA})?$"))).to_be_hidden()
     expect(dialog.get_by_text("1 partition", exact=True)).to_be_visible()
     launch = dialog.get_by_role("button", name="Launch 1 run")
@@ -336,4 +348,13 @@ def drive_the_ui(ui: DagsterUI, page) -> str:
     page.goto(f"{ui.url}/assets/{RAW}?view=partitions")
     expect(page.get_by_text("Materialized (1)", exact=True)).to_be_visible()
     shot(page, "05_partitions_after.png")
+
+    # 6. The partition's materialization shows its chart: one line per group for the month.
+    page.goto(f"{ui.url}/assets/{RAW}?view=events")
+    chart_row = page.get_by_role("row").filter(has=page.get_by_role("cell", name="chart", exact=True))
+    chart_row.get_by_text("[Show Markdown]").click()
+    chart = page.get_by_role("dialog").get_by_role("img", name=f"{AREA} 2021-01 production per group")
+    expect(chart).to_be_visible()
+    assert chart.evaluate("img => img.naturalWidth") > 300  # the PNG decoded in the browser
+    shot(page, "06_raw_chart.png")
     return run_id

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ind320_assets.assets.elhub_pipeline import ElhubAssetSpec, build_elhub_assets
+from dagster import AssetsDefinition
+
+from ind320_assets.assets.dashboard_views import build_view_assets
+from ind320_assets.assets.elhub_pipeline import build_elhub_assets
+from ind320_assets.assets.spec import ElhubAssetSpec
 from ind320_assets.domain import CONSUMPTION, PRODUCTION
 
 PRODUCTION_SPEC = ElhubAssetSpec(
@@ -11,16 +15,18 @@ PRODUCTION_SPEC = ElhubAssetSpec(
     cassandra_table="production_per_group_hour",
     mongo_collection="elhub_production",
 )
-
 CONSUMPTION_SPEC = ElhubAssetSpec(
     name="consumption",
     dataset=CONSUMPTION,
     cassandra_table="consumption_per_group_hour",
     mongo_collection="elhub_consumption",
-    group_name="elhub_consumption",
 )
+SPECS = [PRODUCTION_SPEC, CONSUMPTION_SPEC]
 
-# Consumption is declared and tested (test_consumption.py) but not yet served by
-# the code location: its sensor coverage, views and UI grouping are still open work.
-SPECS = [PRODUCTION_SPEC]
-elhub_assets = [a for spec in SPECS for a in build_elhub_assets(spec)]
+
+def build_dataset_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
+    """A dataset's six assets: raw → Cassandra → MongoDB, then its dashboard views."""
+    return [*build_elhub_assets(spec), *build_view_assets(spec)]
+
+
+elhub_assets = [a for spec in SPECS for a in build_dataset_assets(spec)]

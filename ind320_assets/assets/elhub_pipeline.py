@@ -4,13 +4,12 @@
     elhub_<name>_cassandra  those rows in Cassandra, written through Spark
     elhub_<name>_mongo      read back from Cassandra through Spark, into MongoDB
 
-Adding a dataset is declaring one `ElhubAssetSpec`; nothing here is copied.
+Adding a dataset is declaring one `ElhubAssetSpec` (assets/spec.py); nothing here is copied.
 """
 
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
@@ -22,72 +21,41 @@ from dagster import (
     AssetIn,
     AssetKey,
     AssetsDefinition,
-    Backoff,
-    BackfillPolicy,
-    Jitter,
     MetadataValue,
     Output,
-    RetryPolicy,
     asset,
 )
 from pyspark.sql import DataFrame as SparkDataFrame
 
 from ind320_assets.assets.frame_types import raw_frame_type
+from ind320_assets.charts import chart_metadata
+from ind320_assets.assets.policies import FETCH_RETRY, SINGLE_RUN
+from ind320_assets.assets.spec import ElhubAssetSpec
 from ind320_assets.checks.raw_frames import (
     check_hours_complete,
     check_no_duplicate_keys,
     check_quantities_valid,
 )
 from ind320_assets.checks.stores import cassandra_summary, mongo_summary
-from ind320_assets.domain import ElhubDataset
 from ind320_assets.frame_summary import describe_differences, revision_fingerprints, summarize, sums_per_group
 from ind320_assets.io_managers.cassandra_spark import CLUSTERING_KEY, GROUP_COLUMN_KEY, TABLE_KEY, spark_to_pandas
 from ind320_assets.io_managers.mongo import COLLECTION_KEY
 from ind320_assets.partitions import (
     ELHUB_PARTITIONS,
     ElhubPartition,
+    local_day_label,
     local_month_label,
     next_month_start,
     parse_partition_keys,
+    partition_key_column,
 )
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.resources.mongo import MongoResource
+from ind320_assets.views.refresh import DAY_KEY, day_key
 
-GROUP_NAME = "elhub"
 # Raw materializations record each partition's revision here; the revision sensor reads it.
 REVISIONS_METADATA_KEY = "revisions"
-# The client already retries each request; this second line retries the whole
-# fetching step, with growing, jittered delays, for outages longer than that.
-FETCH_RETRY = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
-# A backfill of any size is one run with one Spark session, not one per partition.
-SINGLE_RUN = BackfillPolicy.single_run()
-
-
-@dataclass(frozen=True)
-class ElhubAssetSpec:
-    """Everything that differs between two Elhub datasets' pipelines."""
-
-    name: str  # "production" gives elhub_production_raw, _cassandra, _mongo
-    dataset: ElhubDataset
-    cassandra_table: str
-    mongo_collection: str
-    group_name: str = GROUP_NAME  # the UI's asset group
-
-    def key(self, stage: str) -> AssetKey:
-        return AssetKey(f"elhub_{self.name}_{stage}")
-
-    @property
-    def group_column(self) -> str:
-        return self.dataset.group_column
-
-    @property
-    def store_columns(self) -> list[str]:
-        """The columns stored in Cassandra and MongoDB, in table order."""
-        return [
-            "price_area", "month", self.group_column, "start_time", "end_time", "last_updated_time",
-            "quantity_kwh", *self.dataset.extra_int_fields.values(),
-        ]
 
 
 def fetch_plan(partitions: list[ElhubPartition]) -> list[tuple[date, date, tuple[str, ...]]]:
@@ -163,11 +131,19 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
             frames.append(result.frame)
             reports.append(result.report.as_metadata())
         frame = pd.concat(frames, ignore_index=True)
+        # Per partition: its own row count, sums and chart, so each partition's
+        # materialization in the UI describes that (month, area) alone.
+        by_partition = dict(iter(frame.groupby(partition_key_column(frame), sort=False)))
+        for p in partitions:
+            rows = by_partition.get(p.key, frame.iloc[0:0])
+            context.add_asset_metadata({
+                "dagster/row_count": len(rows),
+                "sums_kwh_per_group": MetadataValue.json(sums_per_group(rows, group_column)),
+                "chart": chart_metadata(rows, group_column, f"{p.price_area} {p.month} {spec.name} per group"),
+            }, partition_key=p.key)
         yield Output(frame, metadata={
-            "dagster/row_count": len(frame),
             "requests": client.requests_made - requests_before,
             REVISIONS_METADATA_KEY: MetadataValue.json(revision_fingerprints(frame)),
-            "sums_kwh_per_group": MetadataValue.json(sums_per_group(frame, group_column)),
             "fetch_reports": MetadataValue.json(reports),
             "preview": MetadataValue.md(frame.head(10).to_markdown(index=False) if len(frame) else "empty"),
         })
@@ -213,7 +189,8 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         description=(
             f"`{dataset_id}` for dashboards: read back from Cassandra through Spark and stored in "
             f"MongoDB collection `{spec.mongo_collection}`, one document per (price_area, "
-            f"{group_column}, start_time) under a unique index."
+            f"{group_column}, start_time) under a unique index, with its local `month` and the "
+            "`day_key` (area|group|local day) the daily-totals view groups by."
         ),
         ins={"stored": AssetIn(cassandra_key)},
         partitions_def=ELHUB_PARTITIONS,
@@ -226,7 +203,9 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
     )
     def mongo_asset(context: AssetExecutionContext, stored: SparkDataFrame, mongo: MongoResource) -> Iterator:
         rows = spark_to_pandas(stored)[spec.store_columns]
-        yield Output(rows)
+        # What the daily-totals view groups by, computed here: FerretDB has no date operators.
+        local_day = local_day_label(rows["start_time"])
+        yield Output(rows.assign(**{DAY_KEY: day_key(rows["price_area"], rows[group_column], local_day)}))
         partitions = parse_partition_keys(context.partition_keys)
         actual = mongo_summary(mongo, spec.mongo_collection, group_column, partitions)
         passed, metadata = _matches(summarize(rows, group_column), actual)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ind320_assets.frame_summary import SummaryKey, summarize
-from ind320_assets.io_managers.mongo import partition_filter
+from ind320_assets.mongo_sync import partition_filter
 from ind320_assets.partitions import ElhubPartition
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.mongo import MongoResource

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleDefinition, ScheduleEvaluationContext, schedule
 
-from ind320_assets.assets.elhub_pipeline import ElhubAssetSpec
+from ind320_assets.assets.spec import ElhubAssetSpec
 from ind320_assets.domain import OSLO_TZ, PRICE_AREAS
 
 
 def build_current_month_schedule(spec: ElhubAssetSpec) -> ScheduleDefinition:
-    chain = [spec.key("raw"), spec.key("cassandra"), spec.key("mongo")]
+    chain = spec.asset_keys
 
     @schedule(
         name=f"elhub_{spec.name}_current_month_daily",

@@ -10,7 +10,7 @@ The last-seen fingerprints live in the JSON cursor. When the cursor is missing
 or unreadable, the sensor falls back to what the raw asset's materializations
 recorded, so it reloads only what really changed rather than everything.
 
-Each run targets the whole chain (raw → Cassandra → MongoDB) for its partition,
+Each run targets all of the dataset's assets (raw → Cassandra → MongoDB → views) for its partition,
 so downstream follows without the automation daemon, and its `run_key` names
 the revision, so the same revision never runs twice.
 """
@@ -35,7 +35,8 @@ from dagster import (
     sensor,
 )
 
-from ind320_assets.assets.elhub_pipeline import REVISIONS_METADATA_KEY, ElhubAssetSpec
+from ind320_assets.assets.elhub_pipeline import REVISIONS_METADATA_KEY
+from ind320_assets.assets.spec import ElhubAssetSpec
 from ind320_assets.domain import OSLO_TZ, PRICE_AREAS
 from ind320_assets.elhub import ElhubApiError, ElhubDataError
 from ind320_assets.frame_summary import revision_fingerprints
@@ -93,20 +94,20 @@ def run_key(dataset_id: str, partition_key: str, fingerprint: dict) -> str:
 def build_revision_sensor(
     spec: ElhubAssetSpec,
     *,
-    name: str = "elhub_revision_sensor",
+    name: str | None = None,
     lookback: int = 4,
     minimum_interval_seconds: int = 3600,
     today: Callable[[], date] = lambda: pd.Timestamp.now(tz=OSLO_TZ).date(),
     default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
 ) -> SensorDefinition:
     raw_key = spec.key("raw")
-    chain = [raw_key, spec.key("cassandra"), spec.key("mongo")]
+    chain = spec.asset_keys
 
     @sensor(
-        name=name,
+        name=name or f"elhub_{spec.name}_revision_sensor",
         description=(
             f"Polls Elhub for {spec.dataset.dataset_id} over the current month and the {lookback - 1} "
-            "before it, and reloads raw → Cassandra → MongoDB for each (month, area) whose "
+            "before it, and reloads raw → Cassandra → MongoDB → views for each (month, area) whose "
             "lastUpdatedTime or row count changed."
         ),
         asset_selection=chain,

@@ -1,0 +1,49 @@
+"""`ElhubAssetSpec`: everything that differs between two Elhub datasets' pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dagster import AssetKey
+
+from ind320_assets.domain import ElhubDataset
+
+# Every asset one spec declares, upstream first: the chain, then the dashboard views.
+STAGES = ("raw", "cassandra", "mongo", "daily_totals", "yearly_totals", "hourly_series")
+
+
+@dataclass(frozen=True)
+class ElhubAssetSpec:
+    """A dataset's names: `name="production"` gives the assets `elhub_production_<stage>`
+    in the UI group `elhub_production`."""
+
+    name: str
+    dataset: ElhubDataset
+    cassandra_table: str
+    mongo_collection: str
+
+    def key(self, stage: str) -> AssetKey:
+        if stage not in STAGES:
+            raise ValueError(f"Unknown stage {stage!r}; one of {STAGES}")
+        return AssetKey(f"elhub_{self.name}_{stage}")
+
+    @property
+    def asset_keys(self) -> list[AssetKey]:
+        """All of the dataset's assets: what a sensor or schedule reloads a partition with."""
+        return [self.key(stage) for stage in STAGES]
+
+    @property
+    def group_name(self) -> str:
+        return f"elhub_{self.name}"
+
+    @property
+    def group_column(self) -> str:
+        return self.dataset.group_column
+
+    @property
+    def store_columns(self) -> list[str]:
+        """The columns stored in Cassandra and MongoDB, in table order."""
+        return [
+            "price_area", "month", self.group_column, "start_time", "end_time", "last_updated_time",
+            "quantity_kwh", *self.dataset.extra_int_fields.values(),
+        ]

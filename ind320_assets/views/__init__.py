@@ -1,0 +1,1 @@
+"""Dashboard views: MongoDB collections derived from the base collections, per partition."""

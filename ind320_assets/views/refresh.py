@@ -1,0 +1,126 @@
+"""Bring the dashboard views up to date for some partitions of a base collection.
+
+Each refresh aggregates only the partitions it is given and syncs only the
+view documents those partitions own, so rematerializing one (month, area)
+rewrites one month of daily totals, one area-year of yearly totals and one
+hourly-series document, never the whole view.
+
+    <base>_daily_totals   one document per (area, group, local day), `_id` area|group|day
+    <base>_yearly_totals  one document per (area, group, year), `_id` area|group|year,
+                          summed from the daily totals
+    <base>_hourly_series  one document per (area, month): every group's hourly
+                          values side by side, so one `_id` lookup draws one chart
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from pymongo import ASCENDING
+from pymongo.database import Database
+
+from ind320_assets.mongo_sync import partition_filter, sync_documents
+from ind320_assets.partitions import ElhubPartition
+from ind320_assets.views import pipelines
+
+# Elhub quantities have at most three decimals, so a sum rounded to three is the
+# exact total, whatever order the server added the values in.
+KWH_DECIMALS = 3
+# The base documents' field the daily view groups by (see `day_key`).
+DAY_KEY = "day_key"
+
+
+@dataclass(frozen=True)
+class ViewCollections:
+    base: str
+    group_column: str
+
+    @property
+    def daily_totals(self) -> str:
+        return f"{self.base}_daily_totals"
+
+    @property
+    def yearly_totals(self) -> str:
+        return f"{self.base}_yearly_totals"
+
+    @property
+    def hourly_series(self) -> str:
+        return f"{self.base}_hourly_series"
+
+
+def _any_of(clauses: list[dict]) -> dict:
+    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+
+
+def day_key(area, group, day):
+    """`NO1|hydro|2021-10-31`: the daily view's `_id`, stored on base documents to group by.
+    Takes strings or pandas string Series alike."""
+    return area + "|" + group + "|" + day
+
+
+def refresh_daily_totals(db: Database, views: ViewCollections, partitions: list[ElhubPartition]) -> dict[str, int]:
+    match = partition_filter(partitions)
+    wanted = []
+    for result in db[views.base].aggregate(pipelines.totals_by_key(match, DAY_KEY)):
+        area, group, day = result["_id"].split("|")
+        wanted.append({
+            "_id": result["_id"],
+            "price_area": area,
+            views.group_column: group,
+            "day": day,
+            "month": day[:7],
+            "year_key": f"{area}|{group}|{day[:4]}",
+            "quantity_kwh": round(result["quantity_kwh"], KWH_DECIMALS),
+        })
+    target = db[views.daily_totals]
+    target.create_index([("price_area", ASCENDING), ("month", ASCENDING)], name="area_month")
+    current = {doc["_id"]: doc for doc in target.find(match)}
+    return sync_documents(target, current, wanted)
+
+
+def refresh_yearly_totals(db: Database, views: ViewCollections, partitions: list[ElhubPartition]) -> dict[str, int]:
+    """Recomputes each touched (area, year) from the daily totals, ~2,000 small documents each."""
+    area_years = sorted({(p.price_area, str(p.month_start.year)) for p in partitions})
+    match = _any_of([
+        {"price_area": area, "month": {"$gte": f"{year}-01", "$lte": f"{year}-12"}} for area, year in area_years
+    ])
+    wanted = []
+    for result in db[views.daily_totals].aggregate(pipelines.totals_by_key(match, "year_key")):
+        area, group, year = result["_id"].split("|")
+        wanted.append({
+            "_id": result["_id"],
+            "price_area": area,
+            views.group_column: group,
+            "year": year,
+            "quantity_kwh": round(result["quantity_kwh"], KWH_DECIMALS),
+        })
+    target = db[views.yearly_totals]
+    current = {doc["_id"]: doc for doc in target.find(_any_of([{"price_area": a, "year": y} for a, y in area_years]))}
+    return sync_documents(target, current, wanted)
+
+
+def refresh_hourly_series(db: Database, views: ViewCollections, partitions: list[ElhubPartition]) -> dict[str, int]:
+    rows = pd.DataFrame(list(db[views.base].aggregate(pipelines.hourly_rows(partition_filter(partitions), views.group_column))))
+    wanted = [] if rows.empty else [
+        series_document(area, month, part, views.group_column)
+        for (area, month), part in rows.groupby(["price_area", "month"], sort=True)
+    ]
+    target = db[views.hourly_series]
+    ids = [f"{p.price_area}|{p.month}" for p in partitions]
+    current = {doc["_id"]: doc for doc in target.find({"_id": {"$in": ids}})}
+    return sync_documents(target, current, wanted)
+
+
+def series_document(area: str, month: str, rows: pd.DataFrame, group_column: str) -> dict:
+    """{start_time: [UTC hours], series: {group: [kWh or None per hour]}} for one (area, month)."""
+    table = rows.pivot(index="start_time", columns=group_column, values="quantity_kwh").sort_index()
+    return {
+        "_id": f"{area}|{month}",
+        "price_area": area,
+        "month": month,
+        "start_time": [t.to_pydatetime() for t in pd.to_datetime(table.index, utc=True)],
+        "series": {
+            str(group): [None if pd.isna(v) else float(v) for v in table[group]] for group in table.columns
+        },
+    }
