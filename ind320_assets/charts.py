@@ -28,6 +28,7 @@ DPI = 80
 # Anti-aliased lines make the full-colour PNG ~50 KB for a month of five groups;
 # a 64-colour palette looks the same and is ~3.5 times smaller.
 PALETTE_COLORS = 64
+MARGINS = {"left": 0.11, "right": 0.83, "top": 0.89, "bottom": 0.16}
 UNSPECIFIED_LABEL = "unspecified"
 _EMBEDDED_PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -57,7 +58,10 @@ def partition_chart_png(frame: pd.DataFrame, group_column: str, title: str) -> b
     """PNG bytes of one line per group; a "no data" note when there is nothing to draw."""
     # A bare Figure on an Agg canvas, never pyplot: pyplot keeps global state and
     # is not thread safe, and assets may run in threads of one process.
-    figure = Figure(figsize=FIGURE_INCHES, dpi=DPI, layout="constrained")
+    figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
+    # Fixed margins for the fixed size: constrained layout measured every label
+    # and took half of the ~0.2 s a chart cost, 60 times in a year's backfill.
+    figure.subplots_adjust(**MARGINS)
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()
     axes.set_title(title, fontsize="medium")

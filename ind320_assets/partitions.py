@@ -6,7 +6,7 @@ dimension names, so `month` and `price_area` give CLI keys like `2021-01-01|NO1`
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -74,15 +74,23 @@ def parse_partition_keys(keys: Iterable[str]) -> list[ElhubPartition]:
 
 def local_month_label(utc_times: pd.Series) -> pd.Series:
     """The `YYYY-MM` of each UTC instant in Oslo time: the month an hour belongs to."""
-    return utc_times.dt.tz_convert(OSLO_TZ).dt.strftime("%Y-%m")
+    local = utc_times.dt.tz_convert(OSLO_TZ)
+    return _labels(local.dt.year * 100 + local.dt.month, lambda c: f"{c // 100:04d}-{c % 100:02d}")
 
 
 def local_day_label(utc_times: pd.Series) -> pd.Series:
     """The `YYYY-MM-DD` of each UTC instant in Oslo time: the day an hour belongs to."""
-    return utc_times.dt.tz_convert(OSLO_TZ).dt.strftime("%Y-%m-%d")
+    local = utc_times.dt.tz_convert(OSLO_TZ)
+    code = local.dt.year * 10_000 + local.dt.month * 100 + local.dt.day
+    return _labels(code, lambda c: f"{c // 10_000:04d}-{c // 100 % 100:02d}-{c % 100:02d}")
+
+
+def _labels(codes: pd.Series, label: Callable[[int], str]) -> pd.Series:
+    # Formats each distinct value once: `dt.strftime` formats every row in Python,
+    # ~0.9 s for a year of production, this ~0.02 s.
+    return codes.map({code: label(int(code)) for code in codes.unique()}).astype(object)
 
 
 def partition_key_column(frame: pd.DataFrame) -> pd.Series:
     """Each row's partition key, from its `price_area` and local `start_time`."""
-    month_start = frame["start_time"].dt.tz_convert(OSLO_TZ).dt.strftime("%Y-%m-01")
-    return month_start + "|" + frame["price_area"].astype(str)
+    return local_month_label(frame["start_time"]) + "-01|" + frame["price_area"].astype(str)

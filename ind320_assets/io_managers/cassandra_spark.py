@@ -101,12 +101,13 @@ class CassandraSparkIOManager(ConfigurableIOManager):
             keys = obj[[*key_columns, "quantity_kwh"]]
         _check_rows_belong_to(keys, partitions)
 
-        self.spark.execute_cql(
-            f"CREATE KEYSPACE IF NOT EXISTS {self.keyspace} WITH replication = {self.cassandra.replication}"
-        )
+        self.spark.execute_cql(self.cassandra.create_keyspace_cql(self.keyspace))
         self.spark.execute_cql(create_table_cql(self.keyspace, table, frame.schema, clustering))
+        # Only partitions that held rows before this write can hold stale ones; on a
+        # first backfill that skips reading every key back.
+        occupied = self._occupied_partitions(table, partitions)
         frame.write.format(CASSANDRA_FORMAT).options(keyspace=self.keyspace, table=table).mode("append").save()
-        deleted = self._delete_stale_rows(table, clustering, partitions, keys)
+        deleted = self._delete_stale_rows(table, clustering, occupied, keys)
 
         group_column = context.definition_metadata.get(GROUP_COLUMN_KEY, clustering[0])
         context.add_output_metadata({
@@ -117,6 +118,15 @@ class CassandraSparkIOManager(ConfigurableIOManager):
             "read_back_cql": MetadataValue.md(f"```sql\n{read_back_cql(self.keyspace, table, partitions)}\n```"),
             "sums_kwh_per_group": MetadataValue.json(sums_per_group(keys, group_column)),
         })
+
+    def _occupied_partitions(self, table: str, partitions: list[ElhubPartition]) -> list[ElhubPartition]:
+        session = self.cassandra.session()
+        where_partition = " AND ".join(f"{c} = ?" for c in PARTITION_COLUMNS)
+        probe = session.prepare(f"SELECT {PARTITION_COLUMNS[0]} FROM {self.keyspace}.{table} WHERE {where_partition} LIMIT 1")
+        results = execute_concurrent_with_args(
+            session, probe, [(p.price_area, p.month) for p in partitions], concurrency=16, raise_on_first_error=True
+        )
+        return [p for p, (_, rows) in zip(partitions, results) if rows.one() is not None]
 
     def _delete_stale_rows(
         self, table: str, clustering: list[str], partitions: list[ElhubPartition], new_keys: pd.DataFrame

@@ -14,7 +14,7 @@ from pymongo.collection import Collection
 
 from ind320_assets.frame_summary import sums_per_group
 from ind320_assets.io_managers.cassandra_spark import GROUP_COLUMN_KEY
-from ind320_assets.mongo_sync import partition_filter, sync_documents
+from ind320_assets.mongo_sync import READ_BATCH, partition_filter, sync_documents
 from ind320_assets.partitions import parse_partition_keys
 from ind320_assets.resources.mongo import MongoResource
 
@@ -58,7 +58,10 @@ class MongoIOManager(ConfigurableIOManager):
         current_by_partition: dict[tuple[str, str], dict[str, dict]] = {}
         # An empty collection (a first backfill) has nothing to compare with: asking
         # costs ~2 ms, the read it saves scans every document.
-        current = collection.find(partition_filter(partitions)) if collection.find_one({}, {"_id": 1}) else []
+        current = (
+            collection.find(partition_filter(partitions), batch_size=READ_BATCH)
+            if collection.find_one({}, {"_id": 1}) else []
+        )
         for doc in current:
             current_by_partition.setdefault((doc["price_area"], doc["month"]), {})[doc["_id"]] = doc
         counts = {"inserted": 0, "replaced": 0, "unchanged": 0, "deleted": 0}
@@ -81,7 +84,7 @@ class MongoIOManager(ConfigurableIOManager):
         upstream = context.upstream_output
         name = upstream.definition_metadata[COLLECTION_KEY]
         partitions = parse_partition_keys(context.asset_partition_keys)
-        cursor = self.mongo.db()[name].find(partition_filter(partitions), {"_id": 0})
+        cursor = self.mongo.db()[name].find(partition_filter(partitions), {"_id": 0}, batch_size=READ_BATCH)
         return from_documents(list(cursor))
 
 

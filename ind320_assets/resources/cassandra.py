@@ -44,11 +44,11 @@ class CassandraResource(ConfigurableResource):
             self._session = self._cluster.connect()
         return self._session
 
+    def create_keyspace_cql(self, keyspace: str | None = None) -> str:
+        return f"CREATE KEYSPACE IF NOT EXISTS {keyspace or self.keyspace} WITH replication = {self.replication}"
+
     def ensure_keyspace(self, keyspace: str | None = None) -> None:
-        keyspace = keyspace or self.keyspace
-        self.session().execute(
-            f"CREATE KEYSPACE IF NOT EXISTS {keyspace} WITH replication = {self.replication}"
-        )
+        self.session().execute(self.create_keyspace_cql(keyspace))
 
     def close(self) -> None:
         if self._cluster is not None:

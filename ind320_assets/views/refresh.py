@@ -20,7 +20,7 @@ import pandas as pd
 from pymongo import ASCENDING
 from pymongo.database import Database
 
-from ind320_assets.mongo_sync import partition_filter, sync_documents
+from ind320_assets.mongo_sync import READ_BATCH, partition_filter, sync_documents
 from ind320_assets.partitions import ElhubPartition
 from ind320_assets.views import pipelines
 
@@ -101,7 +101,9 @@ def refresh_yearly_totals(db: Database, views: ViewCollections, partitions: list
 
 
 def refresh_hourly_series(db: Database, views: ViewCollections, partitions: list[ElhubPartition]) -> dict[str, int]:
-    rows = pd.DataFrame(list(db[views.base].aggregate(pipelines.hourly_rows(partition_filter(partitions), views.group_column))))
+    rows = pd.DataFrame(list(db[views.base].aggregate(
+        pipelines.hourly_rows(partition_filter(partitions), views.group_column), batchSize=READ_BATCH
+    )))
     wanted = [] if rows.empty else [
         series_document(area, month, part, views.group_column)
         for (area, month), part in rows.groupby(["price_area", "month"], sort=True)
