@@ -2,17 +2,18 @@
 
 The Spark config is built from typed fields (so a password can come from an
 `EnvVar`; secrets do not resolve inside dict-typed fields), then handed to
-dagster-pyspark's `LazyPySparkResource`, which starts the JVM only when a step
-first asks for the session.
+dagster-pyspark's `LazyPySparkResource`. The JVM starts in the background when
+a run that uses Spark begins (`start_early`), or when a step first asks for it.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 from dagster_pyspark import LazyPySparkResource
 from pydantic import PrivateAttr
 from pyspark.sql import SparkSession
@@ -34,8 +35,22 @@ class SparkCassandraResource(ConfigurableResource):
     shuffle_partitions: int = 4
     # Comma-separated jars to use instead of the ones `make services-up` fetched.
     jars: str | None = None
+    # Boot the JVM in the background as soon as a run that uses Spark starts, so it
+    # starts while the raw step fetches instead of after it.
+    start_early: bool = True
 
     _lazy: LazyPySparkResource | None = PrivateAttr(default=None)
+    _starting: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        if self.start_early:
+            threading.Thread(target=self._start_quietly, name="spark-early-start", daemon=True).start()
+
+    def _start_quietly(self) -> None:
+        try:
+            self.spark_session
+        except Exception:  # noqa: BLE001 - the step that needs Spark starts it again and reports the error
+            pass
 
     @classmethod
     def from_settings(cls, settings: ServiceSettings | None = None, **overrides: Any) -> SparkCassandraResource:
@@ -72,11 +87,11 @@ class SparkCassandraResource(ConfigurableResource):
 
     @property
     def spark_session(self) -> SparkSession:
-        if self._lazy is None:
-            _ensure_java17()
-            self._lazy = LazyPySparkResource(spark_config=self.spark_config())
-        return self._lazy.spark_session
-
+        with self._starting:  # the early start and a step may ask at once
+            if self._lazy is None:
+                _ensure_java17()
+                self._lazy = LazyPySparkResource(spark_config=self.spark_config())
+            return self._lazy.spark_session
 
     def execute_cql(self, statement: str) -> None:
         """Run DDL through the connector's own Java driver session.
