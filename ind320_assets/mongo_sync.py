@@ -7,7 +7,7 @@ with less than the old or the new state:
 2. insert new documents, and swap changed ones (delete by `_id`, insert) in
    bounded batches; unchanged documents are not touched;
 3. delete the current documents whose `_id` is no longer wanted.
-Only a changed document can be absent, while its chunk is swapped: milliseconds
+Only a changed document can be absent, while its batch is swapped: milliseconds
 on MongoDB, on FerretDB the length of one delete (a collection scan, seconds at
 a year of data). Writing the same state twice changes nothing.
 """
@@ -22,10 +22,6 @@ from pymongo.collection import Collection
 from ind320_assets.partitions import ElhubPartition
 
 
-# Ids per delete. FerretDB 1.24 scans the whole collection for every delete, even
-# by `_id`: ~10 s at a year of production, so a year's worth of changed documents
-# is deleted in 5 scans rather than 43.
-DELETE_CHUNK = 50_000
 # Documents per reply when reading many. FerretDB re-runs its per-document filter
 # for every getMore; with the driver's default batches a year of production took
 # 20 s to read, with 10,000 per batch 15.6 s.
@@ -55,16 +51,16 @@ def sync_documents(
     changed = [d for d in wanted if d["_id"] in current and not _same(current[d["_id"]], d)]
     for batch in batches(inserts, batch_size):
         collection.insert_many(batch, ordered=False)
-    for chunk in batches(changed, DELETE_CHUNK):
+    for batch in batches(changed, batch_size):
         # FerretDB 1.x applies replaceOne/update at ~14 ms a document and can
         # stall under a bulk of them, so changed documents are deleted by `_id`
-        # and inserted again.
-        collection.delete_many({"_id": {"$in": [d["_id"] for d in chunk]}})
-        for batch in batches(chunk, batch_size):
-            collection.insert_many(batch, ordered=False)
+        # and inserted again. Its SQLite backend refuses an `$in` of more than
+        # ~32k ids ("too many SQL variables"); batches stay far below that.
+        collection.delete_many({"_id": {"$in": [d["_id"] for d in batch]}})
+        collection.insert_many(batch, ordered=False)
     stale = list(current.keys() - {d["_id"] for d in wanted})
-    for chunk in batches(stale, DELETE_CHUNK):
-        collection.delete_many({"_id": {"$in": chunk}})
+    for batch in batches(stale, batch_size):
+        collection.delete_many({"_id": {"$in": batch}})
     return {
         "inserted": len(inserts),
         "replaced": len(changed),
