@@ -42,12 +42,10 @@ def base_documents(spec) -> list[dict]:  # noqa: ANN001 - an ElhubAssetSpec
     from ind320_assets.assets.elhub_pipeline import store_rows
     from ind320_assets.elhub.replay.catalog import ReplayCatalog
     from ind320_assets.io_managers.mongo import to_documents
-    from ind320_assets.partitions import local_day_label
-    from ind320_assets.views.refresh import DAY_KEY, day_key
+    from ind320_assets.views.refresh import with_day_key
 
     rows = store_rows(ReplayCatalog().frame(spec.dataset, date(2021, 1, 1), date(2022, 1, 1)), spec)
-    rows[DAY_KEY] = day_key(rows["price_area"], rows[spec.group_column], local_day_label(rows["start_time"]))
-    return to_documents(rows, spec.group_column)
+    return to_documents(with_day_key(rows, spec.group_column), spec.group_column)
 
 
 def time_views(namespace: str, partition_key: str) -> dict:

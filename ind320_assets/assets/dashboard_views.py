@@ -27,14 +27,14 @@ Refresh = Callable[[Database, ViewCollections, list[ElhubPartition]], dict[str, 
 
 def _view_asset(
     key: AssetKey, upstream: AssetKey, collection: str, views: ViewCollections, refresh: Refresh,
-    description: str, group_name: str, backfill_policy,
+    description: str, group_name: str,
 ) -> AssetsDefinition:
     @asset(
         key=key,
         deps=[upstream],
         description=description,
         partitions_def=ELHUB_PARTITIONS,
-        backfill_policy=backfill_policy,
+        backfill_policy=SINGLE_RUN,
         group_name=group_name,
         kinds={"mongodb"},
     )
@@ -51,7 +51,7 @@ def _view_asset(
 def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
     """Daily totals, yearly totals and hourly series for one `ElhubAssetSpec`."""
     views = ViewCollections(spec.mongo_collection, spec.group_column)
-    common = {"views": views, "group_name": spec.group_name, "backfill_policy": SINGLE_RUN}
+    common = {"views": views, "group_name": spec.group_name}
     return [
         _view_asset(
             spec.key("daily_totals"), spec.key("mongo"), views.daily_totals, refresh=refresh_daily_totals,

@@ -43,7 +43,6 @@ from ind320_assets.io_managers.mongo import COLLECTION_KEY
 from ind320_assets.partitions import (
     ELHUB_PARTITIONS,
     ElhubPartition,
-    local_day_label,
     local_month_label,
     next_month_start,
     parse_partition_keys,
@@ -52,7 +51,7 @@ from ind320_assets.partitions import (
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.resources.mongo import MongoResource
-from ind320_assets.views.refresh import DAY_KEY, day_key
+from ind320_assets.views.refresh import with_day_key
 
 # Raw materializations record each partition's revision here; the revision sensor reads it.
 REVISIONS_METADATA_KEY = "revisions"
@@ -203,9 +202,7 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
     )
     def mongo_asset(context: AssetExecutionContext, stored: SparkDataFrame, mongo: MongoResource) -> Iterator:
         rows = spark_to_pandas(stored)[spec.store_columns]
-        # What the daily-totals view groups by, computed here: FerretDB has no date operators.
-        local_day = local_day_label(rows["start_time"])
-        yield Output(rows.assign(**{DAY_KEY: day_key(rows["price_area"], rows[group_column], local_day)}))
+        yield Output(with_day_key(rows, group_column))
         partitions = parse_partition_keys(context.partition_keys)
         actual = mongo_summary(mongo, spec.mongo_collection, group_column, partitions)
         passed, metadata = _matches(summarize(rows, group_column), actual)

@@ -28,6 +28,7 @@ from ind320_assets.resources.spark import SparkCassandraResource
 
 CASSANDRA_FORMAT = "org.apache.spark.sql.cassandra"
 PARTITION_COLUMNS = ("price_area", "month")
+WHERE_PARTITION = " AND ".join(f"{c} = ?" for c in PARTITION_COLUMNS)  # one Cassandra partition
 
 # Asset metadata the IO manager reads.
 TABLE_KEY = "cassandra/table"
@@ -121,8 +122,7 @@ class CassandraSparkIOManager(ConfigurableIOManager):
 
     def _occupied_partitions(self, table: str, partitions: list[ElhubPartition]) -> list[ElhubPartition]:
         session = self.cassandra.session()
-        where_partition = " AND ".join(f"{c} = ?" for c in PARTITION_COLUMNS)
-        probe = session.prepare(f"SELECT {PARTITION_COLUMNS[0]} FROM {self.keyspace}.{table} WHERE {where_partition} LIMIT 1")
+        probe = session.prepare(f"SELECT {PARTITION_COLUMNS[0]} FROM {self.keyspace}.{table} WHERE {WHERE_PARTITION} LIMIT 1")
         results = execute_concurrent_with_args(
             session, probe, [(p.price_area, p.month) for p in partitions], concurrency=16, raise_on_first_error=True
         )
@@ -132,10 +132,9 @@ class CassandraSparkIOManager(ConfigurableIOManager):
         self, table: str, clustering: list[str], partitions: list[ElhubPartition], new_keys: pd.DataFrame
     ) -> int:
         session = self.cassandra.session()
-        where_partition = " AND ".join(f"{c} = ?" for c in PARTITION_COLUMNS)
-        select = session.prepare(f"SELECT {', '.join(clustering)} FROM {self.keyspace}.{table} WHERE {where_partition}")
+        select = session.prepare(f"SELECT {', '.join(clustering)} FROM {self.keyspace}.{table} WHERE {WHERE_PARTITION}")
         delete = session.prepare(
-            f"DELETE FROM {self.keyspace}.{table} WHERE {where_partition} AND "
+            f"DELETE FROM {self.keyspace}.{table} WHERE {WHERE_PARTITION} AND "
             + " AND ".join(f"{c} = ?" for c in clustering)
         )
         wanted = {

@@ -21,7 +21,7 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 
 from ind320_assets.mongo_sync import READ_BATCH, partition_filter, sync_documents
-from ind320_assets.partitions import ElhubPartition
+from ind320_assets.partitions import ElhubPartition, local_day_label
 from ind320_assets.views import pipelines
 
 # Elhub quantities have at most three decimals, so a sum rounded to three is the
@@ -59,20 +59,32 @@ def day_key(area, group, day):
     return area + "|" + group + "|" + day
 
 
+def with_day_key(rows: pd.DataFrame, group_column: str) -> pd.DataFrame:
+    """The stored rows plus the `day_key` this view groups base documents by; computed
+    before writing because FerretDB has no date operators."""
+    local_day = local_day_label(rows["start_time"])
+    return rows.assign(**{DAY_KEY: day_key(rows["price_area"], rows[group_column], local_day)})
+
+
+def _totals(db: Database, source: str, match: dict, key_field: str, key_parts: tuple[str, ...]) -> list[dict]:
+    """One document per value of `key_field` in `source`: the key's `|`-separated parts
+    under the names `key_parts`, and the kWh summed by the server."""
+    return [
+        {
+            "_id": result["_id"],
+            **dict(zip(key_parts, result["_id"].split("|"), strict=True)),
+            "quantity_kwh": round(result["quantity_kwh"], KWH_DECIMALS),
+        }
+        for result in db[source].aggregate(pipelines.totals_by_key(match, key_field))
+    ]
+
+
 def refresh_daily_totals(db: Database, views: ViewCollections, partitions: list[ElhubPartition]) -> dict[str, int]:
     match = partition_filter(partitions)
-    wanted = []
-    for result in db[views.base].aggregate(pipelines.totals_by_key(match, DAY_KEY)):
-        area, group, day = result["_id"].split("|")
-        wanted.append({
-            "_id": result["_id"],
-            "price_area": area,
-            views.group_column: group,
-            "day": day,
-            "month": day[:7],
-            "year_key": f"{area}|{group}|{day[:4]}",
-            "quantity_kwh": round(result["quantity_kwh"], KWH_DECIMALS),
-        })
+    wanted = _totals(db, views.base, match, DAY_KEY, ("price_area", views.group_column, "day"))
+    for doc in wanted:
+        year = doc["day"][:4]
+        doc.update(month=doc["day"][:7], year_key=f"{doc['price_area']}|{doc[views.group_column]}|{year}")
     target = db[views.daily_totals]
     target.create_index([("price_area", ASCENDING), ("month", ASCENDING)], name="area_month")
     current = {doc["_id"]: doc for doc in target.find(match)}
@@ -85,16 +97,7 @@ def refresh_yearly_totals(db: Database, views: ViewCollections, partitions: list
     match = _any_of([
         {"price_area": area, "month": {"$gte": f"{year}-01", "$lte": f"{year}-12"}} for area, year in area_years
     ])
-    wanted = []
-    for result in db[views.daily_totals].aggregate(pipelines.totals_by_key(match, "year_key")):
-        area, group, year = result["_id"].split("|")
-        wanted.append({
-            "_id": result["_id"],
-            "price_area": area,
-            views.group_column: group,
-            "year": year,
-            "quantity_kwh": round(result["quantity_kwh"], KWH_DECIMALS),
-        })
+    wanted = _totals(db, views.daily_totals, match, "year_key", ("price_area", views.group_column, "year"))
     target = db[views.yearly_totals]
     current = {doc["_id"]: doc for doc in target.find(_any_of([{"price_area": a, "year": y} for a, y in area_years]))}
     return sync_documents(target, current, wanted)
