@@ -20,13 +20,13 @@ $(STAMP): requirements.lock pyproject.toml
 install: $(STAMP)
 
 services-up: install
-	$(PY) -m ind320_assets.local_services up
+	$(PY) -m ind320_devkit.local_services up
 
 services-down:
-	@if [ -x $(PY) ]; then $(PY) -m ind320_assets.local_services down; fi
+	@if [ -x $(PY) ]; then $(PY) -m ind320_devkit.local_services down; fi
 
 services-status: install
-	$(PY) -m ind320_assets.local_services status
+	$(PY) -m ind320_devkit.local_services status
 
 # The UI test drives Debian's Chromium (never a downloaded browser).
 browser:
@@ -37,7 +37,7 @@ test: services-up browser
 
 # The main job: backfill 2021 for all areas, offline unless ELHUB_API_URL is set.
 demo: services-up
-	$(PY) -m ind320_assets.demo
+	$(PY) -m ind320_devkit.demo
 
 # The Dagster UI and daemon (sensors, schedules) on http://127.0.0.1:3000.
 dev: services-up

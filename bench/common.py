@@ -111,8 +111,8 @@ def load_json(path: Path | None) -> dict | None:
 @contextmanager
 def replay_server(latency_ms: float) -> Iterator:
     """An in-process replay server on a free port; its `.requests` counts what a child sent."""
-    from ind320_assets.elhub.replay import ReplayServer
-    from ind320_assets.elhub.replay.faults import Faults
+    from ind320_devkit.replay import ReplayServer
+    from ind320_devkit.replay.faults import Faults
 
     server = ReplayServer(port=0, faults=Faults(latency_ms=latency_ms)).start()
     log(f"replay server at {server.url}, latency {latency_ms:g} ms")

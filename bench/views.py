@@ -40,7 +40,7 @@ CONSUMPTION_PARTITION = "2021-10-01|NO2"
 def base_documents(spec) -> list[dict]:  # noqa: ANN001 - an ElhubAssetSpec
     """A year of the spec's documents exactly as its MongoDB asset stores them."""
     from ind320_assets.assets.elhub_pipeline import store_rows
-    from ind320_assets.elhub.replay.catalog import ReplayCatalog
+    from ind320_devkit.replay.catalog import ReplayCatalog
     from ind320_assets.io_managers.mongo import to_documents
     from ind320_assets.views.refresh import with_day_key
 

@@ -15,7 +15,7 @@ from ind320_assets.assets.datasets import SPECS, elhub_assets
 from ind320_assets.io_managers.cassandra_spark import CassandraSparkIOManager
 from ind320_assets.io_managers.mongo import MongoIOManager
 from ind320_assets.io_managers.parquet import ParquetIOManager
-from ind320_assets.local_services.paths import LOCAL_DIR
+from ind320_devkit.local_services.paths import LOCAL_DIR
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.resources.mongo import MongoResource

@@ -12,8 +12,8 @@ import pytest
 from cassandra.cluster import Session
 from pymongo.database import Database
 
-from ind320_assets.elhub.replay import ReplayServer
-from ind320_assets.local_services.cassandra import cassandra_release_version
+from ind320_devkit.replay import ReplayServer
+from ind320_devkit.local_services.cassandra import cassandra_release_version
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets.resources.spark import SparkCassandraResource

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from ind320_assets.elhub import ElhubClient
-from ind320_assets.elhub.replay import ReplayServer
-from ind320_assets.elhub.replay.recorded import RECORDED_PRODUCTION_CSV
+from ind320_devkit.replay import ReplayServer
+from ind320_devkit.replay.recorded import RECORDED_PRODUCTION_CSV
 
 # A fixed "now" (the day this was written) keeps published horizons and
 # revision timestamps identical on every run.

@@ -15,7 +15,7 @@ from ind320_assets.assets.datasets import PRODUCTION_SPEC
 from ind320_assets.assets.elhub_pipeline import build_elhub_assets
 from ind320_assets.definitions import build_resources
 from ind320_assets.domain import PRODUCTION
-from ind320_assets.elhub.replay import Faults
+from ind320_devkit.replay import Faults
 from ind320_assets.resources.elhub import ElhubResource
 
 pytestmark = pytest.mark.services

@@ -14,10 +14,10 @@ import requests
 
 from ind320_assets.domain import CONSUMPTION, PRICE_AREAS, PRODUCTION, ElhubDataset
 from ind320_assets.elhub import SENT_PARAMETERS, ElhubApiError, ElhubClient, ElhubDataError
-from ind320_assets.elhub.client import BASE_URL_ENV, DEFAULT_BASE_URL
+from ind320_assets.elhub.client import DEFAULT_BASE_URL
 from ind320_assets.elhub.rate_limit import RateLimiter
-from ind320_assets.elhub.replay import Faults, ReplayServer
-from ind320_assets.elhub.replay.recorded import RECORDED_END, RECORDED_START
+from ind320_devkit.replay import Faults, ReplayServer
+from ind320_devkit.replay.recorded import RECORDED_END, RECORDED_START
 from ind320_assets_tests.replay_fixtures import REPLAY_NOW, fast_client, recorded_rows, replay_server  # noqa: F401
 
 JANUARY_2021 = (date(2021, 1, 1), date(2021, 2, 1))
@@ -293,12 +293,11 @@ def test_a_published_revision_changes_values_and_last_updated_for_its_areas_only
 # --- Client configuration -------------------------------------------------------------
 
 
-def test_base_url_comes_from_the_argument_then_the_environment_then_the_default(monkeypatch) -> None:
-    monkeypatch.delenv(BASE_URL_ENV, raising=False)
+def test_base_url_is_the_argument_or_the_public_api(monkeypatch) -> None:
+    # The environment is read in one place, definitions.py; the client never reads it.
+    monkeypatch.setenv("ELHUB_API_URL", "http://127.0.0.1:9/energy-data/v0/")
     assert ElhubClient().base_url == DEFAULT_BASE_URL == "https://api.elhub.no/energy-data/v0"
-    monkeypatch.setenv(BASE_URL_ENV, "http://127.0.0.1:9/energy-data/v0/")
-    assert ElhubClient().base_url == "http://127.0.0.1:9/energy-data/v0"
-    assert ElhubClient(base_url="http://other/energy-data/v0").base_url == "http://other/energy-data/v0"
+    assert ElhubClient(base_url="http://other/energy-data/v0/").base_url == "http://other/energy-data/v0"
 
 
 def test_bad_arguments_are_refused_before_any_request() -> None:

@@ -16,11 +16,11 @@ import pytest
 import requests
 
 from ind320_assets.domain import CONSUMPTION, PRICE_AREA_EIC, PRICE_AREAS, PRODUCTION
-from ind320_assets.elhub.replay import Faults, ReplayCatalog, ReplayServer, replay_frame
-from ind320_assets.elhub.replay import calibration as ref
-from ind320_assets.elhub.replay import generator
-from ind320_assets.elhub.replay.faults import apply_data_faults
-from ind320_assets.elhub.replay.recorded import RECORDED_END, RECORDED_START, recorded_production
+from ind320_devkit.replay import Faults, ReplayCatalog, ReplayServer, replay_frame
+from ind320_devkit.replay import calibration as ref
+from ind320_devkit.replay import generator
+from ind320_devkit.replay.faults import apply_data_faults
+from ind320_devkit.replay.recorded import RECORDED_END, RECORDED_START, recorded_production
 from ind320_assets_tests.replay_fixtures import REPLAY_NOW, replay_server  # noqa: F401
 
 MARCH_2021 = {"dataset": PRODUCTION.dataset_id, "startDate": "2021-03-01", "endDate": "2021-04-01"}
@@ -196,7 +196,7 @@ def test_generation_is_deterministic_across_processes() -> None:
     here = digest(replay_frame(CONSUMPTION, date(2024, 2, 1), date(2024, 3, 1), now=REPLAY_NOW))
     code = (
         "import hashlib, pandas as pd; from datetime import date; from ind320_assets.domain import CONSUMPTION;"
-        "from ind320_assets.elhub.replay import replay_frame;"
+        "from ind320_devkit.replay import replay_frame;"
         f"f = replay_frame(CONSUMPTION, date(2024, 2, 1), date(2024, 3, 1), now='{REPLAY_NOW}');"
         "print(hashlib.sha256(pd.util.hash_pandas_object(f, index=False).to_numpy().tobytes()).hexdigest())"
     )
@@ -285,7 +285,7 @@ def test_latency_and_request_log(replay_server: ReplayServer) -> None:
 
 def test_the_command_line_server_picks_a_port_and_injects_faults() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "ind320_assets.elhub.replay", "--port", "0", "--now", REPLAY_NOW],
+        [sys.executable, "-m", "ind320_devkit.replay", "--port", "0", "--now", REPLAY_NOW],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -11,7 +11,7 @@ from dagster import DagsterInstance, SensorResult, SkipReason, build_sensor_cont
 from ind320_assets.assets.datasets import PRODUCTION_SPEC, build_dataset_assets
 from ind320_assets.definitions import build_resources
 from ind320_assets.domain import PRODUCTION
-from ind320_assets.elhub.replay import Faults
+from ind320_devkit.replay import Faults
 from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.sensors.elhub_revisions import build_revision_sensor, lookback_months
 

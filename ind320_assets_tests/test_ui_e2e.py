@@ -29,7 +29,7 @@ import requests
 from playwright.sync_api import expect
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
-from ind320_assets.elhub.replay import ReplayServer
+from ind320_devkit.replay import ReplayServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
 

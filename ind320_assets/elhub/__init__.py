@@ -1,6 +1,6 @@
 """Client for Elhub's Energy Data API (MBA-hour datasets) and its local replay.
 
-The client lives here; the replay server is in `ind320_assets.elhub.replay`
+The client lives here; the replay server is in `ind320_devkit.replay`
 and is only imported by whoever runs it.
 """
 

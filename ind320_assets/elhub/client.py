@@ -8,7 +8,6 @@ report of duplicates, late starts and gaps.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -23,8 +22,12 @@ from ind320_assets.elhub.schema import conform, empty_frame
 from ind320_assets.elhub.transport import JsonTransport
 from ind320_assets.elhub.windows import DateWindow, month_windows
 
+# The one home of the client's defaults; `ElhubResource` uses the same.
 DEFAULT_BASE_URL = "https://api.elhub.no/energy-data/v0"
-BASE_URL_ENV = "ELHUB_API_URL"
+DEFAULT_TIMEOUT_S = 30.0  # per HTTP request
+DEFAULT_MAX_ATTEMPTS = 5  # per request: the only retry layer for HTTP
+DEFAULT_BACKOFF_BASE_S = 0.5
+DEFAULT_MAX_REQUESTS_PER_SECOND = 5.0  # the API's published limit
 # The only query parameters the client ever sends. The API silently ignores
 # unknown ones and falls back to its default window, so anything else is a bug.
 SENT_PARAMETERS = ("dataset", "startDate", "endDate")
@@ -35,17 +38,17 @@ class ElhubClient:
 
     def __init__(
         self,
-        base_url: str | None = None,
-        timeout_s: float = 30.0,
-        max_attempts: int = 5,
-        backoff_base_s: float = 0.5,
-        max_requests_per_second: float = 5.0,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        backoff_base_s: float = DEFAULT_BACKOFF_BASE_S,
+        max_requests_per_second: float = DEFAULT_MAX_REQUESTS_PER_SECOND,
         *,
         max_backoff_s: float = 30.0,
         max_concurrent_requests: int = 4,
         session: requests.Session | None = None,
     ) -> None:
-        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+        self.base_url = base_url.rstrip("/")
         self.max_concurrent_requests = max(1, max_concurrent_requests)
         self._transport = JsonTransport(
             timeout_s=timeout_s,

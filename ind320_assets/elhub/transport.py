@@ -33,12 +33,13 @@ class JsonTransport:
 
     def __init__(
         self,
-        timeout_s: float = 30.0,
-        max_attempts: int = 5,
-        backoff_base_s: float = 0.5,
-        max_backoff_s: float = 30.0,
-        max_requests_per_second: float = 5.0,
-        pool_size: int = 8,
+        *,
+        timeout_s: float,
+        max_attempts: int,
+        backoff_base_s: float,
+        max_backoff_s: float,
+        max_requests_per_second: float,
+        pool_size: int,
         session: requests.Session | None = None,
     ) -> None:
         if max_attempts < 1:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from cassandra.auth import PlainTextAuthProvider
 from cassandra.cluster import Cluster, Session
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
-
-from ind320_assets.settings import ServiceSettings
 
 
 class CassandraResource(ConfigurableResource):
@@ -25,12 +21,6 @@ class CassandraResource(ConfigurableResource):
 
     _cluster: Cluster | None = PrivateAttr(default=None)
     _session: Session | None = PrivateAttr(default=None)
-
-    @classmethod
-    def from_settings(cls, settings: ServiceSettings | None = None, **overrides: Any) -> CassandraResource:
-        settings = settings or ServiceSettings.from_env()
-        fields = dict(hosts=",".join(settings.cassandra_hosts), port=settings.cassandra_port)
-        return cls(**{**fields, **overrides})
 
     @property
     def contact_points(self) -> list[str]:

@@ -6,20 +6,24 @@ from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
 from ind320_assets.elhub import ElhubClient
+from ind320_assets.elhub.client import (
+    DEFAULT_BACKOFF_BASE_S,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_MAX_REQUESTS_PER_SECOND,
+    DEFAULT_TIMEOUT_S,
+)
 
 
 class ElhubResource(ConfigurableResource):
-    """Where the API is and how patiently to ask it.
+    """Where the API is and how patiently to ask it: the public API by default;
+    offline runs point `base_url` at the dev kit's replay server."""
 
-    `base_url` None means `ELHUB_API_URL`, else the public API. Offline runs
-    point it at the replay server (`python -m ind320_assets.elhub.replay`).
-    """
-
-    base_url: str | None = None
-    timeout_s: float = 60.0
-    max_attempts: int = 5
-    backoff_base_s: float = 0.5
-    max_requests_per_second: float = 5.0  # the API's published limit
+    base_url: str = DEFAULT_BASE_URL
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    backoff_base_s: float = DEFAULT_BACKOFF_BASE_S
+    max_requests_per_second: float = DEFAULT_MAX_REQUESTS_PER_SECOND
 
     _client: ElhubClient | None = PrivateAttr(default=None)
 

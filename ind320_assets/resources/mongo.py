@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 from pymongo import MongoClient
 from pymongo.database import Database
 
-from ind320_assets.settings import ServiceSettings
 
 
 class MongoResource(ConfigurableResource):
@@ -19,11 +16,6 @@ class MongoResource(ConfigurableResource):
     database: str = "ind320"
 
     _client: MongoClient | None = PrivateAttr(default=None)
-
-    @classmethod
-    def from_settings(cls, settings: ServiceSettings | None = None, **overrides: Any) -> MongoResource:
-        settings = settings or ServiceSettings.from_env()
-        return cls(**{**dict(uri=settings.mongo_uri, database=settings.mongo_db), **overrides})
 
     def db(self) -> Database:
         if self._client is None:

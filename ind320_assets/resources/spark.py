@@ -4,37 +4,40 @@ The Spark config is built from typed fields (so a password can come from an
 `EnvVar`; secrets do not resolve inside dict-typed fields), then handed to
 dagster-pyspark's `LazyPySparkResource`. The JVM starts in the background when
 a run that uses Spark begins (`start_early`), or when a step first asks for it.
+
+Nothing here knows where the connector comes from: a deployment names the jars
+(`jars`, shipped to every executor by Spark) or Maven coordinates (`packages`),
+and the dev kit fills `jars` with the ones `make services-up` fetched.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
-from typing import Any
 
 from dagster import ConfigurableResource, InitResourceContext
 from dagster_pyspark import LazyPySparkResource
 from pydantic import PrivateAttr
 from pyspark.sql import SparkSession
 
-from ind320_assets.local_services.java import REQUIRED_MAJOR, find_java17_home, java_major_version
-from ind320_assets.local_services.spark_connector import connector_jars
-from ind320_assets.settings import ServiceSettings
+from ind320_assets.resources.cassandra import CassandraResource
+
+CONNECTOR_PACKAGE = "com.datastax.spark:spark-cassandra-connector_2.12:3.5.1"
 
 
 class SparkCassandraResource(ConfigurableResource):
     """Spark with the Cassandra connector on its classpath, session time zone UTC."""
 
+    cassandra: CassandraResource  # where the connector connects, with the same credentials
     master: str = "local[2]"
-    cassandra_hosts: str = "127.0.0.1"
-    cassandra_port: int = 9042
-    cassandra_username: str | None = None
-    cassandra_password: str | None = None
     driver_memory: str = "2g"
     shuffle_partitions: int = 4
-    # Comma-separated jars to use instead of the ones `make services-up` fetched.
-    jars: str | None = None
+    # The connector: comma-separated jar paths or URLs, or Maven coordinates that
+    # Spark resolves at start (e.g. CONNECTOR_PACKAGE). One of the two is needed.
+    jars: str = ""
+    packages: str = ""
+    # Spark 3.5 runs on Java 17; set this when the machine's default Java is another.
+    java_home: str = ""
     # Boot the JVM in the background as soon as a run that uses Spark starts, so it
     # starts while the raw step fetches instead of after it.
     start_early: bool = True
@@ -52,22 +55,15 @@ class SparkCassandraResource(ConfigurableResource):
         except Exception:  # noqa: BLE001 - the step that needs Spark starts it again and reports the error
             pass
 
-    @classmethod
-    def from_settings(cls, settings: ServiceSettings | None = None, **overrides: Any) -> SparkCassandraResource:
-        settings = settings or ServiceSettings.from_env()
-        fields = dict(
-            master=settings.spark_master,
-            cassandra_hosts=",".join(settings.cassandra_hosts),
-            cassandra_port=settings.cassandra_port,
-        )
-        return cls(**{**fields, **overrides})
-
     def spark_config(self) -> dict[str, str]:
-        jars = self.jars or ",".join(str(j) for j in connector_jars())
+        if not (self.jars or self.packages):
+            raise ValueError(
+                "Spark needs the Cassandra connector: set SPARK_JARS (comma-separated jars) or "
+                f"SPARK_PACKAGES (Maven coordinates, e.g. {CONNECTOR_PACKAGE})."
+            )
         config = {
             "spark.master": self.master,
             "spark.app.name": "ind320_assets",
-            "spark.jars": jars,
             "spark.driver.memory": self.driver_memory,
             "spark.sql.session.timeZone": "UTC",
             "spark.sql.shuffle.partitions": str(self.shuffle_partitions),
@@ -77,21 +73,32 @@ class SparkCassandraResource(ConfigurableResource):
             # Local mode talks to itself; stay on loopback whatever the hostname resolves to.
             "spark.driver.host": "127.0.0.1",
             "spark.driver.bindAddress": "127.0.0.1",
-            "spark.cassandra.connection.host": self.cassandra_hosts,
-            "spark.cassandra.connection.port": str(self.cassandra_port),
+            "spark.cassandra.connection.host": self.cassandra.hosts,
+            "spark.cassandra.connection.port": str(self.cassandra.port),
         }
-        if self.cassandra_username:
-            config["spark.cassandra.auth.username"] = self.cassandra_username
-            config["spark.cassandra.auth.password"] = self.cassandra_password or ""
+        if self.jars:
+            config["spark.jars"] = self.jars
+        if self.packages:
+            config["spark.jars.packages"] = self.packages
+        if self.cassandra.username:
+            config["spark.cassandra.auth.username"] = self.cassandra.username
+            config["spark.cassandra.auth.password"] = self.cassandra.password or ""
         return config
 
     @property
     def spark_session(self) -> SparkSession:
         with self._starting:  # the early start and a step may ask at once
             if self._lazy is None:
-                _ensure_java17()
+                if self.java_home:
+                    # pyspark's launcher starts the JVM from JAVA_HOME.
+                    os.environ["JAVA_HOME"] = self.java_home
                 self._lazy = LazyPySparkResource(spark_config=self.spark_config())
             return self._lazy.spark_session
+
+    def stop(self) -> None:
+        if self._lazy is not None:
+            self._lazy.spark_session.stop()
+            self._lazy = None
 
     def execute_cql(self, statement: str) -> None:
         """Run DDL through the connector's own Java driver session.
@@ -110,11 +117,3 @@ class SparkCassandraResource(ConfigurableResource):
             session.execute(statement)
         finally:
             session.close()
-
-
-def _ensure_java17() -> None:
-    """Spark 3.5 needs Java 17; never let it pick up the machine's newer JDK."""
-    home = os.environ.get("JAVA_HOME")
-    if home and java_major_version(Path(home)) == REQUIRED_MAJOR:
-        return
-    os.environ["JAVA_HOME"] = str(find_java17_home())

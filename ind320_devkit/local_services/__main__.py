@@ -1,4 +1,4 @@
-"""`python -m ind320_assets.local_services up|down|status`: the no-Docker service path."""
+"""`python -m ind320_devkit.local_services up|down|status`: the no-Docker service path."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import argparse
 import sys
 import time
 
-from ind320_assets.local_services.cassandra import Cassandra
-from ind320_assets.local_services.ferretdb import FerretDB
-from ind320_assets.local_services.paths import SPARK_JARS_DIR
-from ind320_assets.local_services.process import ServiceError
-from ind320_assets.local_services.replay import ReplayServer
-from ind320_assets.local_services.spark_connector import fetch_connector_jars
+from ind320_devkit.local_services.cassandra import Cassandra
+from ind320_devkit.local_services.ferretdb import FerretDB
+from ind320_devkit.local_services.paths import SPARK_JARS_DIR
+from ind320_devkit.local_services.process import ServiceError
+from ind320_devkit.local_services.replay import ReplayServer
+from ind320_devkit.local_services.spark_connector import fetch_connector_jars
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ind320_assets.local_services")
+    parser = argparse.ArgumentParser(prog="python -m ind320_devkit.local_services")
     parser.add_argument("action", choices=["up", "down", "status"])
     args = parser.parse_args(argv)
     services = [Cassandra(), FerretDB(), ReplayServer()]

@@ -23,10 +23,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pandas as pd
 
 from ind320_assets.domain import DATASETS, PRICE_AREAS, ElhubDataset
-from ind320_assets.elhub.replay.catalog import ReplayCatalog, Revision
-from ind320_assets.elhub.replay.faults import Faults, apply_data_faults
-from ind320_assets.elhub.replay.query import PeriodTooLong, requested_window
-from ind320_assets.elhub.replay.rendering import errors_document, local_iso_one, price_areas_document, to_json_bytes
+from ind320_devkit.replay.catalog import ReplayCatalog, Revision
+from ind320_devkit.replay.faults import Faults, apply_data_faults
+from ind320_devkit.replay.query import PeriodTooLong, requested_window
+from ind320_devkit.replay.rendering import errors_document, local_iso_one, price_areas_document, to_json_bytes
 
 API_PREFIX = "/energy-data/v0"
 JSON_TYPE = "application/json; charset=utf-8"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ind320_assets.local_services.paths import LOCAL_DIR, LOG_DIR, RUN_DIR
+from ind320_devkit.local_services.paths import LOCAL_DIR, LOG_DIR, RUN_DIR
 
 
 class ServiceError(RuntimeError):

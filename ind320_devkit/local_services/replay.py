@@ -10,7 +10,7 @@ import os
 import sys
 import urllib.request
 
-from ind320_assets.local_services.process import ManagedService, port_is_open
+from ind320_devkit.local_services.process import ManagedService, port_is_open
 
 REPLAY_PORT = int(os.environ.get("ELHUB_REPLAY_PORT", "8765"))
 REPLAY_URL = f"http://127.0.0.1:{REPLAY_PORT}/energy-data/v0"
@@ -19,13 +19,13 @@ REPLAY_URL = f"http://127.0.0.1:{REPLAY_PORT}/energy-data/v0"
 class ReplayServer(ManagedService):
     name = "replay"
     start_timeout_s = 60.0
-    ownership_marker = "ind320_assets.elhub.replay"
+    ownership_marker = "ind320_devkit.replay"
 
     def __init__(self) -> None:
         self.port = REPLAY_PORT
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "ind320_assets.elhub.replay", "--port", str(self.port)]
+        return [sys.executable, "-m", "ind320_devkit.replay", "--port", str(self.port)]
 
     def is_ready(self) -> bool:
         if not port_is_open(self.host, self.port):

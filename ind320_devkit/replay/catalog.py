@@ -24,9 +24,9 @@ from ind320_assets.domain import (
     UNSPECIFIED_GROUP,
     ElhubDataset,
 )
-from ind320_assets.elhub.replay.generator import SeriesYear, series_year
-from ind320_assets.elhub.replay.publication import FINAL_VERSION, published_end, published_version
-from ind320_assets.elhub.replay.recorded import RECORDED_END, RECORDED_START, recorded_production
+from ind320_devkit.replay.generator import SeriesYear, series_year
+from ind320_devkit.replay.publication import FINAL_VERSION, published_end, published_version
+from ind320_devkit.replay.recorded import RECORDED_END, RECORDED_START, recorded_production
 from ind320_assets.elhub.schema import conform, empty_frame
 from ind320_assets.elhub.windows import first_of_next_month, local_midnight_utc
 

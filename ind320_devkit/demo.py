@@ -17,8 +17,8 @@ from collections import Counter
 from pathlib import Path
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
-from ind320_assets.local_services.paths import LOCAL_DIR, LOG_DIR
-from ind320_assets.local_services.replay import REPLAY_URL
+from ind320_devkit.local_services.paths import LOCAL_DIR, LOG_DIR
+from ind320_devkit.local_services.replay import REPLAY_URL
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.mongo import MongoResource
 
@@ -78,7 +78,7 @@ def summary(year: int, keyspace: str, database: str) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m ind320_assets.demo")
+    parser = argparse.ArgumentParser(prog="python -m ind320_devkit.demo")
     parser.add_argument("--year", type=int, default=2021)
     args = parser.parse_args()
 

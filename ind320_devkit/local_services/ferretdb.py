@@ -10,8 +10,8 @@ import os
 import shutil
 import subprocess
 
-from ind320_assets.local_services.paths import LOCAL_DIR, SERVICES_SOURCE
-from ind320_assets.local_services.process import ManagedService, ServiceError, file_digest, port_is_open
+from ind320_devkit.local_services.paths import LOCAL_DIR, SERVICES_SOURCE
+from ind320_devkit.local_services.process import ManagedService, ServiceError, file_digest, port_is_open
 
 SOURCE = SERVICES_SOURCE / "ferretdb"
 BINARY = LOCAL_DIR / "bin" / "ferretdb-local"

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 from ind320_assets.domain import OSLO_TZ, ElhubDataset
-from ind320_assets.elhub.replay.catalog import FIRST_HOUR, ReplayCatalog
+from ind320_devkit.replay.catalog import FIRST_HOUR, ReplayCatalog
 
 _API_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}:\d{2})(?:[+-]\d{2}:\d{2}|Z)?)?$")
 # The API serves about one calendar month per request; the reply to a longer

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ind320_assets.local_services.maven import resolve_jars
-from ind320_assets.local_services.paths import SERVICES_SOURCE, SPARK_JARS_DIR
+from ind320_devkit.local_services.maven import resolve_jars
+from ind320_devkit.local_services.paths import SERVICES_SOURCE, SPARK_JARS_DIR
 
 CONNECTOR_POM = SERVICES_SOURCE / "spark" / "pom.xml"
 

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ind320_assets.local_services.process import ServiceError, file_digest
+from ind320_devkit.local_services.process import ServiceError, file_digest
 
 
 def resolve_jars(pom: Path, target: Path) -> list[Path]:

@@ -1,8 +1,8 @@
 """Run the Elhub replay server from a shell.
 
-    python -m ind320_assets.elhub.replay --port 8080
-    python -m ind320_assets.elhub.replay --port 0 --latency-ms 150 --throttle-fraction 0.1
-    ELHUB_REPLAY_SERVER_ERROR_FIRST_N=3 python -m ind320_assets.elhub.replay --port 0
+    python -m ind320_devkit.replay --port 8080
+    python -m ind320_devkit.replay --port 0 --latency-ms 150 --throttle-fraction 0.1
+    ELHUB_REPLAY_SERVER_ERROR_FIRST_N=3 python -m ind320_devkit.replay --port 0
 
 It prints the base URL (with the port it picked when given --port 0) on the
 first line of stdout, e.g. `ELHUB_API_URL=http://127.0.0.1:43817/energy-data/v0`,
@@ -17,8 +17,8 @@ import signal
 import sys
 import threading
 
-from ind320_assets.elhub.replay.faults import Faults
-from ind320_assets.elhub.replay.server import ReplayServer
+from ind320_devkit.replay.faults import Faults
+from ind320_devkit.replay.server import ReplayServer
 
 REVISIONS_ENV = "ELHUB_REPLAY_REVISIONS"
 
@@ -36,7 +36,7 @@ def parse_revision(spec: str) -> tuple[str, str, list[str], float]:
 
 def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m ind320_assets.elhub.replay",
+        prog="python -m ind320_devkit.replay",
         description="Serve a local replay of Elhub's Energy Data API (price-area MBA-hour datasets).",
     )
     parser.add_argument("--port", type=int, default=int(environ.get("ELHUB_REPLAY_PORT", "8080")),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ind320_assets.local_services.java import find_java17_home
-from ind320_assets.local_services.maven import resolve_jars
-from ind320_assets.local_services.paths import LOCAL_DIR, LOG_DIR, SERVICES_SOURCE
-from ind320_assets.local_services.process import ManagedService, port_is_open
+from ind320_devkit.local_services.java import find_java17_home
+from ind320_devkit.local_services.maven import resolve_jars
+from ind320_devkit.local_services.paths import LOCAL_DIR, LOG_DIR, SERVICES_SOURCE
+from ind320_devkit.local_services.process import ManagedService, port_is_open
 
 HOME = LOCAL_DIR / "cassandra"
 LIB_DIR = HOME / "lib"

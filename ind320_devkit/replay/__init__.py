@@ -1,11 +1,11 @@
 """A local replay of Elhub's Energy Data API: recorded real data, generated history, faults.
 
 Start it in-process with `ReplayServer(port=0).start()`, or from a shell with
-`python -m ind320_assets.elhub.replay --port 8080`.
+`python -m ind320_devkit.replay --port 8080`.
 """
 
-from ind320_assets.elhub.replay.catalog import ReplayCatalog, Revision, replay_frame
-from ind320_assets.elhub.replay.faults import Faults
-from ind320_assets.elhub.replay.server import ReceivedRequest, ReplayServer
+from ind320_devkit.replay.catalog import ReplayCatalog, Revision, replay_frame
+from ind320_devkit.replay.faults import Faults
+from ind320_devkit.replay.server import ReceivedRequest, ReplayServer
 
 __all__ = ["Faults", "ReceivedRequest", "ReplayCatalog", "ReplayServer", "Revision", "replay_frame"]

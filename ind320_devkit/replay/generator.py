@@ -21,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from ind320_assets.domain import CONSUMPTION, OSLO_TZ, PRODUCTION, UNSPECIFIED_GROUP
-from ind320_assets.elhub.replay import calibration as ref
-from ind320_assets.elhub.replay.publication import PRELIMINARY_VERSIONS
-from ind320_assets.elhub.replay.recorded import RECORDED_END, RECORDED_START, recorded_production
+from ind320_devkit.replay import calibration as ref
+from ind320_devkit.replay.publication import PRELIMINARY_VERSIONS
+from ind320_devkit.replay.recorded import RECORDED_END, RECORDED_START, recorded_production
 from ind320_assets.elhub.windows import expected_local_hours
 
 FIRST_YEAR = 2021
