@@ -1,13 +1,14 @@
 # One entry point for people and CI. Every target installs what it needs first.
 #   make demo    - the main job: backfill 2021 offline on the local services
 #   make test    - the whole test suite against real local services
+#   make test-fast - the layer that needs no service (definitions, graph, pure functions), under a minute
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser services-up services-down services-status test demo dev bench clean-local
+.PHONY: install browser services-up services-down services-status test test-fast demo dev bench clean-local
 
 # The virtualenv is rebuilt when the pins change; pip's cache keeps a rebuild quick.
 $(STAMP): requirements.lock pyproject.toml
@@ -32,8 +33,14 @@ services-status: install
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# The import contract first: the runtime must never import the dev kit.
 test: services-up browser
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -m "not services" $(PYTEST_ARGS)
 
 # The main job: backfill 2021 for all areas, offline unless ELHUB_API_URL is set.
 demo: services-up
@@ -42,7 +49,8 @@ demo: services-up
 # The Dagster UI and daemon (sensors, schedules) on http://127.0.0.1:3000.
 dev: services-up
 	mkdir -p .local/dagster_home
-	DAGSTER_HOME=$(CURDIR)/.local/dagster_home ELHUB_API_URL=$${ELHUB_API_URL:-http://127.0.0.1:8765/energy-data/v0} \
+	eval "$$($(PY) -m ind320_devkit.local_services env)" && \
+	  DAGSTER_HOME=$(CURDIR)/.local/dagster_home ELHUB_API_URL=$${ELHUB_API_URL:-http://127.0.0.1:8765/energy-data/v0} \
 	  $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: services-up

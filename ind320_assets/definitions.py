@@ -1,8 +1,9 @@
-"""The code location: Elhub assets with resources bound from the environment.
+"""The code location, and the one place that reads the environment.
 
-Non-secret endpoints follow `ind320_assets.settings` (defaults: the embedded
-local services). Credentials are bound only through `EnvVar`, and only when
-the variable is set, so nothing secret is ever read from code or files.
+Every resource field is bound with `EnvVar` when its variable is set, and
+keeps its own declared default otherwise, so each setting has one default (in
+the resource class) and secrets never pass through code or files. The table
+below is the whole configuration contract; the README lists it too.
 """
 
 from __future__ import annotations
@@ -15,57 +16,65 @@ from ind320_assets.assets.datasets import SPECS, elhub_assets
 from ind320_assets.io_managers.cassandra_spark import CassandraSparkIOManager
 from ind320_assets.io_managers.mongo import MongoIOManager
 from ind320_assets.io_managers.parquet import ParquetIOManager
-from ind320_devkit.local_services.paths import LOCAL_DIR
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets.resources.spark import SparkCassandraResource
 from ind320_assets.sensors.current_month_schedule import build_current_month_schedule
 from ind320_assets.sensors.elhub_revisions import build_revision_sensor
-from ind320_assets.settings import ServiceSettings
+
+# resource -> {field: environment variable}; int fields are listed in INT_FIELDS.
+ENVIRONMENT: dict[str, dict[str, str]] = {
+    "elhub": {"base_url": "ELHUB_API_URL"},
+    "cassandra": {
+        "hosts": "CASSANDRA_HOSTS",
+        "port": "CASSANDRA_PORT",
+        "username": "CASSANDRA_USERNAME",
+        "password": "CASSANDRA_PASSWORD",
+        "keyspace": "CASSANDRA_KEYSPACE",
+        "replication": "CASSANDRA_REPLICATION",
+    },
+    "spark": {
+        "master": "SPARK_MASTER",
+        "driver_memory": "SPARK_DRIVER_MEMORY",
+        "jars": "SPARK_JARS",
+        "packages": "SPARK_PACKAGES",
+        "java_home": "SPARK_JAVA_HOME",
+    },
+    "mongo": {"uri": "MONGO_URI", "database": "MONGO_DB"},
+    "parquet_io_manager": {"base_dir": "ELHUB_RAW_DIR"},
+}
+INT_FIELDS = {"port"}
 
 
-def _secret(name: str) -> EnvVar | None:
-    return EnvVar(name) if os.environ.get(name) else None
-
-
-def build_resources(
-    *,
-    keyspace: str | None = None,
-    mongo_database: str | None = None,
-    raw_dir: str | None = None,
-    elhub_base_url: str | None = None,
-    settings: ServiceSettings | None = None,
-) -> dict[str, object]:
-    """Every resource the assets need. Tests and benchmarks pass their own keyspace,
-    database, raw folder and replay server; everyone else gets the environment's."""
-    settings = settings or ServiceSettings.from_env()
-    username, password = _secret("CASSANDRA_USERNAME"), _secret("CASSANDRA_PASSWORD")
-    replication = os.environ.get("CASSANDRA_REPLICATION")
-    cassandra = CassandraResource.from_settings(
-        settings,
-        keyspace=keyspace or os.environ.get("CASSANDRA_KEYSPACE", "elhub"),
-        username=username,
-        password=password,
-        **({"replication": replication} if replication else {}),
-    )
-    spark = SparkCassandraResource.from_settings(
-        settings,
-        cassandra_username=username,
-        cassandra_password=password,
-        driver_memory=os.environ.get("SPARK_DRIVER_MEMORY", "2g"),
-    )
-    mongo = MongoResource(
-        uri=_secret("MONGO_URI") or settings.mongo_uri, database=mongo_database or settings.mongo_db
-    )
+def from_environment(resource: str) -> dict[str, EnvVar]:
+    """`EnvVar`s for the fields of `resource` whose variables are set."""
     return {
-        "elhub": ElhubResource(base_url=elhub_base_url),
+        field: EnvVar.int(name) if field in INT_FIELDS else EnvVar(name)
+        for field, name in ENVIRONMENT[resource].items()
+        if os.environ.get(name)
+    }
+
+
+def build_resources(**overrides: dict[str, object]) -> dict[str, object]:
+    """Every resource the assets need, bound from the environment.
+
+    Tests and benchmarks pass their own values per resource, e.g.
+    `build_resources(cassandra={"keyspace": "t1"}, mongo={"database": "t1"})`.
+    """
+
+    def fields(resource: str) -> dict[str, object]:
+        return {**from_environment(resource), **overrides.get(resource, {})}
+
+    cassandra = CassandraResource(**fields("cassandra"))
+    spark = SparkCassandraResource(cassandra=cassandra, **fields("spark"))
+    mongo = MongoResource(**fields("mongo"))
+    return {
+        "elhub": ElhubResource(**fields("elhub")),
         "spark": spark,
         "cassandra": cassandra,
         "mongo": mongo,
-        "parquet_io_manager": ParquetIOManager(
-            base_dir=raw_dir or os.environ.get("ELHUB_RAW_DIR", str(LOCAL_DIR / "elhub_raw"))
-        ),
+        "parquet_io_manager": ParquetIOManager(**fields("parquet_io_manager")),
         "cassandra_io_manager": CassandraSparkIOManager(spark=spark, cassandra=cassandra),
         "mongo_io_manager": MongoIOManager(mongo=mongo),
     }

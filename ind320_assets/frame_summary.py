@@ -12,16 +12,19 @@ import math
 import pandas as pd
 
 from ind320_assets.domain import UNSPECIFIED_GROUP
-from ind320_assets.partitions import partition_key_column
+from ind320_assets.partition_slice import PartitionSlice
 
 SummaryKey = tuple[str, str]  # (partition key, group)
 
 
-def summarize(frame: pd.DataFrame, group_column: str) -> dict[SummaryKey, tuple[int, float]]:
-    """{(partition key, group): (rows, kWh)} for a frame with price_area and start_time."""
+def summarize(
+    frame: pd.DataFrame, partitions: PartitionSlice, group_column: str
+) -> dict[SummaryKey, tuple[int, float]]:
+    """{(partition key, group): (rows, kWh)} for a frame of the slice's rows."""
     if frame.empty:
         return {}
-    keyed = frame.assign(_partition=partition_key_column(frame))
+    partitions.guard(frame)
+    keyed = frame.assign(_partition=partitions.row_keys(frame))
     return {
         (partition, group): (len(rows), math.fsum(rows["quantity_kwh"]))
         for (partition, group), rows in keyed.groupby(["_partition", group_column], sort=True)
@@ -53,19 +56,3 @@ def describe_differences(
         if want != got:
             lines.append(f"{key[0]} {key[1]}: expected {want[0]} rows / {want[1]!r} kWh, found {got[0]} / {got[1]!r}")
     return lines
-
-
-def revision_fingerprints(frame: pd.DataFrame) -> dict[str, dict]:
-    """{partition key: {"last_updated": latest lastUpdatedTime, "rows": n}}.
-
-    Elhub bumps `lastUpdatedTime` whenever it republishes an hour, and a row
-    count change means hours were added or withdrawn; together they tell the
-    revision sensor whether a partition changed since it was loaded.
-    """
-    if frame.empty:
-        return {}
-    keyed = frame.assign(_partition=partition_key_column(frame))
-    return {
-        str(partition): {"last_updated": rows["last_updated_time"].max().isoformat(), "rows": len(rows)}
-        for partition, rows in keyed.groupby("_partition", sort=True)
-    }

@@ -3,7 +3,8 @@
 FerretDB has no transactions, so every writer here (the MongoDB IO manager and
 the dashboard views) replaces documents in an order that never leaves a reader
 with less than the old or the new state:
-1. compare the wanted documents with the current ones by a deterministic `_id`;
+1. compare the wanted documents with the current ones by a deterministic `_id`
+   (`plan_sync`, a pure function);
 2. insert new documents, and swap changed ones (delete by `_id`, insert) in
    bounded batches; unchanged documents are not touched;
 3. delete the current documents whose `_id` is no longer wanted.
@@ -15,12 +16,10 @@ a year of data). Writing the same state twice changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 
 from pymongo.collection import Collection
-
-from ind320_assets.partitions import ElhubPartition
-
 
 # Documents per reply when reading many. FerretDB re-runs its per-document filter
 # for every getMore; with the driver's default batches a year of production took
@@ -28,13 +27,30 @@ from ind320_assets.partitions import ElhubPartition
 READ_BATCH = 10_000
 
 
-def partition_filter(partitions: Sequence[ElhubPartition]) -> dict:
-    """One `price_area` equality per area with its months: exact, never a cross product."""
-    months_by_area: dict[str, list[str]] = {}
-    for p in partitions:
-        months_by_area.setdefault(p.price_area, []).append(p.month)
-    clauses = [{"price_area": a, "month": {"$in": m}} for a, m in sorted(months_by_area.items())]
-    return clauses[0] if len(clauses) == 1 else {"$or": clauses}
+@dataclass(frozen=True)
+class SyncPlan:
+    inserts: list[dict]
+    changed: list[dict]
+    stale_ids: list[str]
+    unchanged: int
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "inserted": len(self.inserts),
+            "replaced": len(self.changed),
+            "unchanged": self.unchanged,
+            "deleted": len(self.stale_ids),
+        }
+
+
+def plan_sync(current: dict[str, dict], wanted: list[dict]) -> SyncPlan:
+    """What turns `current` ({_id: document}) into `wanted`."""
+    inserts = [d for d in wanted if d["_id"] not in current]
+    changed = [d for d in wanted if d["_id"] in current and not _same(current[d["_id"]], d)]
+    wanted_ids = {d["_id"] for d in wanted}
+    stale = sorted(i for i in current if i not in wanted_ids)
+    return SyncPlan(inserts, changed, stale, len(wanted) - len(inserts) - len(changed))
 
 
 def batches(items: Sequence, size: int) -> Iterator[list]:
@@ -46,27 +62,20 @@ def batches(items: Sequence, size: int) -> Iterator[list]:
 def sync_documents(
     collection: Collection, current: dict[str, dict], wanted: list[dict], batch_size: int = 5_000
 ) -> dict[str, int]:
-    """Make `collection` hold `wanted` where it held `current` ({_id: document}); returns counts."""
-    inserts = [d for d in wanted if d["_id"] not in current]
-    changed = [d for d in wanted if d["_id"] in current and not _same(current[d["_id"]], d)]
-    for batch in batches(inserts, batch_size):
+    """Make `collection` hold `wanted` where it held `current`; returns counts."""
+    plan = plan_sync(current, wanted)
+    for batch in batches(plan.inserts, batch_size):
         collection.insert_many(batch, ordered=False)
-    for batch in batches(changed, batch_size):
+    for batch in batches(plan.changed, batch_size):
         # FerretDB 1.x applies replaceOne/update at ~14 ms a document and can
         # stall under a bulk of them, so changed documents are deleted by `_id`
         # and inserted again. Its SQLite backend refuses an `$in` of more than
         # ~32k ids ("too many SQL variables"); batches stay far below that.
         collection.delete_many({"_id": {"$in": [d["_id"] for d in batch]}})
         collection.insert_many(batch, ordered=False)
-    stale = list(current.keys() - {d["_id"] for d in wanted})
-    for batch in batches(stale, batch_size):
+    for batch in batches(plan.stale_ids, batch_size):
         collection.delete_many({"_id": {"$in": batch}})
-    return {
-        "inserted": len(inserts),
-        "replaced": len(changed),
-        "unchanged": len(wanted) - len(inserts) - len(changed),
-        "deleted": len(stale),
-    }
+    return plan.counts
 
 
 def _same(stored: dict, new: dict) -> bool:

@@ -1,6 +1,8 @@
 """Shared fixtures: the real local services, with a keyspace and database of our own per test session.
 
-A missing service is a failure, never a skip: start them with `make services-up`.
+The dev kit fills in what only this machine knows (connector jars, Java 17)
+through the same environment variables a deployment sets. A missing service
+is a failure, never a skip: start them with `make services-up`.
 """
 
 from __future__ import annotations
@@ -12,19 +14,17 @@ import pytest
 from cassandra.cluster import Session
 from pymongo.database import Database
 
-from ind320_devkit.replay import ReplayServer
-from ind320_devkit.local_services.cassandra import cassandra_release_version
+from ind320_assets.definitions import build_resources
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets.resources.spark import SparkCassandraResource
-from ind320_assets.settings import ServiceSettings
+from ind320_devkit.local_services.cassandra import cassandra_release_version
+from ind320_devkit.local_services.runtime_env import apply_runtime_environment
+from ind320_devkit.replay import ReplayServer
 
-SERVICES_HINT = "Start the local services with `make services-up` (or point the *_HOSTS/*_URI variables at yours)."
+SERVICES_HINT = "Start the local services with `make services-up` (or point the CASSANDRA_*/MONGO_* variables at yours)."
 
-
-@pytest.fixture(scope="session")
-def settings() -> ServiceSettings:
-    return ServiceSettings.from_env()
+apply_runtime_environment()
 
 
 @pytest.fixture(scope="session")
@@ -34,20 +34,27 @@ def test_namespace() -> str:
 
 
 @pytest.fixture(scope="session")
-def cassandra(settings: ServiceSettings) -> Iterator[CassandraResource]:
-    host, port = settings.cassandra_hosts[0], settings.cassandra_port
-    if cassandra_release_version(host, port) is None:
-        pytest.fail(f"Cassandra does not answer on {host}:{port}. {SERVICES_HINT}", pytrace=False)
-    resource = CassandraResource.from_settings(settings)
-    yield resource
-    resource.close()
+def resources(test_namespace: str) -> dict:
+    """The definitions' resources, bound from the environment, on the test namespace."""
+    return build_resources(
+        cassandra={"keyspace": test_namespace}, mongo={"database": test_namespace}, spark={"driver_memory": "1g"}
+    )
 
 
 @pytest.fixture(scope="session")
-def cassandra_keyspace(cassandra: CassandraResource, test_namespace: str) -> Iterator[str]:
-    cassandra.ensure_keyspace(test_namespace)
-    yield test_namespace
-    cassandra.session().execute(f"DROP KEYSPACE IF EXISTS {test_namespace}")
+def cassandra(resources: dict) -> Iterator[CassandraResource]:
+    with resources["cassandra"].process_config_and_initialize_cm() as resource:
+        host = resource.contact_points[0]
+        if cassandra_release_version(host, resource.port) is None:
+            pytest.fail(f"Cassandra does not answer on {host}:{resource.port}. {SERVICES_HINT}", pytrace=False)
+        yield resource
+
+
+@pytest.fixture(scope="session")
+def cassandra_keyspace(cassandra: CassandraResource) -> Iterator[str]:
+    cassandra.ensure_keyspace()
+    yield cassandra.keyspace
+    cassandra.session().execute(f"DROP KEYSPACE IF EXISTS {cassandra.keyspace}")
 
 
 @pytest.fixture
@@ -64,24 +71,22 @@ def cql(cassandra: CassandraResource, cassandra_keyspace: str) -> Iterator[Sessi
 
 
 @pytest.fixture(scope="session")
-def spark_resource(settings: ServiceSettings, cassandra: CassandraResource) -> Iterator[SparkCassandraResource]:
+def spark_resource(resources: dict, cassandra: CassandraResource) -> Iterator[SparkCassandraResource]:
     """One Spark JVM for the whole test session: starting one costs seconds."""
-    resource = SparkCassandraResource.from_settings(settings, driver_memory="1g")
-    yield resource
-    if resource._lazy is not None:
-        resource.spark_session.stop()
+    with resources["spark"].process_config_and_initialize_cm() as resource:
+        yield resource
+        resource.stop()
 
 
 @pytest.fixture(scope="session")
-def mongo(settings: ServiceSettings, test_namespace: str) -> Iterator[MongoResource]:
-    resource = MongoResource.from_settings(settings, database=test_namespace)
-    try:
-        resource.db().client.admin.command("ping")
-    except Exception as error:  # noqa: BLE001 - any failure here means the server is not usable
-        pytest.fail(f"No MongoDB-wire server at {settings.mongo_uri}: {error}. {SERVICES_HINT}", pytrace=False)
-    yield resource
-    resource.db().client.drop_database(test_namespace)
-    resource.close()
+def mongo(resources: dict) -> Iterator[MongoResource]:
+    with resources["mongo"].process_config_and_initialize_cm() as resource:
+        try:
+            resource.db().client.admin.command("ping")
+        except Exception as error:  # noqa: BLE001 - any failure here means the server is not usable
+            pytest.fail(f"No MongoDB-wire server at {resource.uri}: {error}. {SERVICES_HINT}", pytrace=False)
+        yield resource
+        resource.db().client.drop_database(resource.database)
 
 
 @pytest.fixture

@@ -29,9 +29,7 @@ RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_p
 @pytest.fixture
 def run(replay, cassandra_keyspace, mongo, tmp_path, cql, mongo_db):
     """Materialize the production chain for a key or a key range, in one run."""
-    resources = build_resources(
-        keyspace=cassandra_keyspace, mongo_database=mongo.database, raw_dir=str(tmp_path / "raw")
-    )
+    resources = build_resources(cassandra={"keyspace": cassandra_keyspace}, mongo={"database": mongo.database}, parquet_io_manager={"base_dir": str(tmp_path / "raw")})
     # Fail fast when a test injects faults: two attempts, tiny backoff.
     resources["elhub"] = ElhubResource(base_url=replay.url, max_attempts=2, backoff_base_s=0.01)
 
@@ -151,12 +149,11 @@ def test_rows_withdrawn_from_a_partition_are_deleted_from_both_stores(
     from dagster import asset
 
     from ind320_assets.assets.elhub_pipeline import store_rows
-    from ind320_assets.io_managers.cassandra_spark import CLUSTERING_KEY, GROUP_COLUMN_KEY, TABLE_KEY
-    from ind320_assets.io_managers.mongo import COLLECTION_KEY
     from ind320_assets.partitions import ELHUB_PARTITIONS
+    from ind320_assets.row_schema import CASSANDRA_TABLE_KEY, COLUMN_SCHEMA_KEY, MONGO_COLLECTION_KEY
 
-    metadata = {TABLE_KEY: TABLE, CLUSTERING_KEY: ["production_group", "start_time"],
-                GROUP_COLUMN_KEY: "production_group", COLLECTION_KEY: COLLECTION}
+    metadata = {CASSANDRA_TABLE_KEY: TABLE, MONGO_COLLECTION_KEY: COLLECTION,
+                COLUMN_SCHEMA_KEY: PRODUCTION_SPEC.stored_schema.table_schema()}
     raw = expected(replay, "NO5", date(2021, 8, 1), date(2021, 9, 1))
 
     @asset(partitions_def=ELHUB_PARTITIONS, io_manager_key="cassandra_io_manager", metadata=metadata)
@@ -167,7 +164,7 @@ def test_rows_withdrawn_from_a_partition_are_deleted_from_both_stores(
     def to_mongo(config: Withdraw) -> pd.DataFrame:
         return store_rows(raw[raw["production_group"] != config.group], PRODUCTION_SPEC)
 
-    resources = build_resources(keyspace=cassandra_keyspace, mongo_database=mongo.database, raw_dir=str(tmp_path))
+    resources = build_resources(cassandra={"keyspace": cassandra_keyspace}, mongo={"database": mongo.database}, parquet_io_manager={"base_dir": str(tmp_path)})
     for withdrawn in ("", "solar"):
         config = {"ops": {name: {"config": {"group": withdrawn}} for name in ("to_cassandra", "to_mongo")}}
         assert materialize([to_cassandra, to_mongo], partition_key="2021-08-01|NO5", resources=resources,
@@ -180,32 +177,26 @@ def test_rows_withdrawn_from_a_partition_are_deleted_from_both_stores(
 
 
 @pytest.mark.parametrize(
-    ("partition", "month", "hours", "doubled_local_hour", "skipped_utc"),
+    ("partition", "month", "hours", "local_2am_hours", "utc_instants"),
     [
-        ("2021-03-01|NO1", "2021-03", 743, None, "2021-03-28T01:00Z"),
-        ("2021-10-01|NO1", "2021-10", 745, ("2021-10-31T00:00Z", "2021-10-31T01:00Z"), None),
+        # Spring forward: local 02:00 does not exist; 01:00 CET is 00:00Z and 03:00 CEST is 01:00Z.
+        ("2021-03-01|NO1", "2021-03", 743, 0, ["2021-03-28T00:00Z", "2021-03-28T01:00Z"]),
+        # Fall back: local 02:00 happens twice, at 00:00Z (CEST) and 01:00Z (CET).
+        ("2021-10-01|NO1", "2021-10", 745, 2, ["2021-10-31T00:00Z", "2021-10-31T01:00Z"]),
     ],
 )
 def test_dst_months_round_trip_with_exact_utc_instants(
-    run, cql, cassandra_keyspace, mongo_db, partition, month, hours, doubled_local_hour, skipped_utc
+    run, cql, cassandra_keyspace, mongo_db, partition, month, hours, local_2am_hours, utc_instants
 ):
     run(partition)
-    stored = cassandra_rows(cql, cassandra_keyspace, "NO1", month)
-    docs = mongo_rows(mongo_db, "NO1", month)
-    for frame in (stored, docs):
+    dst_day = f"{month}-{28 if month.endswith('03') else 31} 02"
+    for frame in (cassandra_rows(cql, cassandra_keyspace, "NO1", month), mongo_rows(mongo_db, "NO1", month)):
         hydro = frame[frame["production_group"] == "hydro"].sort_values("start_time")
         assert len(hydro) == hours
-        steps = hydro["start_time"].diff().dropna().unique()
-        assert list(steps) == [pd.Timedelta("1h")]  # contiguous UTC hours, no duplicates
+        assert list(hydro["start_time"].diff().dropna().unique()) == [pd.Timedelta("1h")]  # contiguous, no duplicates
         local_hours = hydro["start_time"].dt.tz_convert("Europe/Oslo").dt.strftime("%Y-%m-%d %H")
-        if doubled_local_hour:
-            both = set(pd.to_datetime(list(doubled_local_hour), utc=True))
-            assert both <= set(hydro["start_time"])
-            assert (local_hours == "2021-10-31 02").sum() == 2
-        if skipped_utc:
-            assert (local_hours == "2021-03-28 02").sum() == 0
-            assert pd.Timestamp("2021-03-28T00:00Z") in set(hydro["start_time"])
-            assert pd.Timestamp(skipped_utc) in set(hydro["start_time"])  # local 03:00 CEST
+        assert (local_hours == dst_day).sum() == local_2am_hours
+        assert set(pd.to_datetime(utc_instants, utc=True)) <= set(hydro["start_time"])
 
 
 def test_a_failing_fetch_writes_nothing_downstream(run, replay, cql, cassandra_keyspace, mongo_db):
@@ -214,6 +205,5 @@ def test_a_failing_fetch_writes_nothing_downstream(run, replay, cql, cassandra_k
     assert not result.success
     tables = [r.table_name for r in cql.execute(
         "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (cassandra_keyspace,))]
-    if TABLE in tables:
-        assert cassandra_rows(cql, cassandra_keyspace, "NO3", "2021-07").empty
+    assert TABLE not in tables  # the Cassandra step never ran, so it never created its table
     assert mongo_db[COLLECTION].count_documents({"price_area": "NO3", "month": "2021-07"}) == 0

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.services
 def test_one_consumption_partition_lands_with_exact_counts_and_sums(
     replay, cassandra_keyspace, cql, mongo, mongo_db, tmp_path
 ):
-    resources = build_resources(keyspace=cassandra_keyspace, mongo_database=mongo.database, raw_dir=str(tmp_path))
+    resources = build_resources(cassandra={"keyspace": cassandra_keyspace}, mongo={"database": mongo.database}, parquet_io_manager={"base_dir": str(tmp_path)})
     resources["elhub"] = ElhubResource(base_url=replay.url)
     assets = build_dataset_assets(CONSUMPTION_SPEC)
     assert materialize(assets, partition_key="2021-10-01|NO2", resources=resources).success
@@ -48,7 +48,7 @@ def test_a_third_dataset_is_a_six_line_spec(replay, cassandra_keyspace, cql, mon
         cassandra_table="pilot_per_group_hour",
         mongo_collection="elhub_pilot",
     )
-    resources = build_resources(keyspace=cassandra_keyspace, mongo_database=mongo.database, raw_dir=str(tmp_path))
+    resources = build_resources(cassandra={"keyspace": cassandra_keyspace}, mongo={"database": mongo.database}, parquet_io_manager={"base_dir": str(tmp_path)})
     resources["elhub"] = ElhubResource(base_url=replay.url)
     assets = build_dataset_assets(spec)
     assert sorted(key for a in assets for key in a.keys) == sorted(spec.asset_keys)

@@ -25,7 +25,7 @@ RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_p
 
 @pytest.fixture
 def run(replay, cassandra_keyspace, mongo, tmp_path, cql, mongo_db):
-    resources = build_resources(keyspace=cassandra_keyspace, mongo_database=mongo.database, raw_dir=str(tmp_path))
+    resources = build_resources(cassandra={"keyspace": cassandra_keyspace}, mongo={"database": mongo.database}, parquet_io_manager={"base_dir": str(tmp_path)})
     resources["elhub"] = ElhubResource(base_url=replay.url)
     assets = build_dataset_assets(PRODUCTION_SPEC)
 

@@ -44,7 +44,7 @@ def test_a_revision_of_two_partitions_reloads_exactly_those_two(
     replay, cassandra_keyspace, cql, mongo, mongo_db, tmp_path
 ):
     instance = DagsterInstance.ephemeral()
-    resources = build_resources(keyspace=cassandra_keyspace, mongo_database=mongo.database, raw_dir=str(tmp_path))
+    resources = build_resources(cassandra={"keyspace": cassandra_keyspace}, mongo={"database": mongo.database}, parquet_io_manager={"base_dir": str(tmp_path)})
     resources["elhub"] = ElhubResource(base_url=replay.url)
     baseline = materialize(
         PRODUCTION_ASSETS, resources=resources, instance=instance,

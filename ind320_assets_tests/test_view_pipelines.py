@@ -2,13 +2,12 @@
 
 import pytest
 
-from ind320_assets.mongo_sync import partition_filter
-from ind320_assets.partitions import parse_partition_keys
+from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.views import pipelines
 from ind320_assets.views.refresh import day_key
 
 FERRETDB_STAGES = {"$match", "$group", "$sort", "$project"}
-MATCH = partition_filter(parse_partition_keys(["2021-10-01|NO1", "2021-11-01|NO1", "2021-10-01|NO2"]))
+MATCH = PartitionSlice.from_keys(["2021-10-01|NO1", "2021-11-01|NO1", "2021-10-01|NO2"]).mongo_filter()
 
 
 @pytest.mark.parametrize("pipeline", [

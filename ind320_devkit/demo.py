@@ -17,10 +17,10 @@ from collections import Counter
 from pathlib import Path
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
+from ind320_assets.definitions import build_resources
 from ind320_devkit.local_services.paths import LOCAL_DIR, LOG_DIR
 from ind320_devkit.local_services.replay import REPLAY_URL
-from ind320_assets.resources.cassandra import CassandraResource
-from ind320_assets.resources.mongo import MongoResource
+from ind320_devkit.local_services.runtime_env import apply_runtime_environment
 
 DAGSTER_HOME = LOCAL_DIR / "dagster_home"
 # The production group: raw → Cassandra → MongoDB and the dashboard views.
@@ -46,9 +46,16 @@ def backfill(year: int, env: dict[str, str], log_file: Path) -> int:
     return proc.returncode
 
 
-def summary(year: int, keyspace: str, database: str) -> str:
+def summary(year: int) -> str:
+    resources = build_resources()
+    with resources["cassandra"].process_config_and_initialize_cm() as cassandra, \
+            resources["mongo"].process_config_and_initialize_cm() as mongo:
+        return _summary(year, cassandra, mongo)
+
+
+def _summary(year: int, cassandra, mongo) -> str:  # noqa: ANN001 - initialized resources
     group = PRODUCTION_SPEC.group_column
-    cassandra = CassandraResource.from_settings(keyspace=keyspace)
+    keyspace = cassandra.keyspace
     select = cassandra.session().prepare(
         f"SELECT {group} FROM {keyspace}.{PRODUCTION_SPEC.cassandra_table} WHERE price_area = ? AND month = ?"
     )
@@ -57,8 +64,6 @@ def summary(year: int, keyspace: str, database: str) -> str:
         for month in range(1, 13):
             for row in cassandra.session().execute(select, (area, f"{year}-{month:02d}")):
                 in_cassandra[(area, getattr(row, group))] += 1
-    cassandra.close()
-    mongo = MongoResource.from_settings(database=database)
     documents = mongo.db()[PRODUCTION_SPEC.mongo_collection]
     pipeline = [
         {"$match": {"month": {"$gte": f"{year}-01", "$lte": f"{year}-12"}}},
@@ -67,9 +72,9 @@ def summary(year: int, keyspace: str, database: str) -> str:
     in_mongo = {(d["_id"]["area"], d["_id"]["group"]): d["rows"] for d in documents.aggregate(pipeline)}
     yearly = mongo.db()[f"{PRODUCTION_SPEC.mongo_collection}_yearly_totals"].find({"year": str(year)})
     gwh = {(d["price_area"], d[group]): d["quantity_kwh"] / 1e6 for d in yearly}
-    mongo.close()
 
-    lines = [f"{'area':<5} {'group':<9} {'cassandra':>10} {'mongodb':>10} {'GWh (view)':>12}"]
+    lines = [f"Cassandra keyspace '{keyspace}', MongoDB database '{mongo.database}'",
+             f"{'area':<5} {'group':<9} {'cassandra':>10} {'mongodb':>10} {'GWh (view)':>12}"]
     for area, name in sorted(in_cassandra.keys() | in_mongo.keys()):
         lines.append(f"{area:<5} {name:<9} {in_cassandra[(area, name)]:>10,} {in_mongo.get((area, name), 0):>10,} "
                      f"{gwh.get((area, name), 0):>12,.1f}")
@@ -82,14 +87,13 @@ def main() -> int:
     parser.add_argument("--year", type=int, default=2021)
     args = parser.parse_args()
 
+    os.environ.setdefault("ELHUB_API_URL", REPLAY_URL)
+    apply_runtime_environment()
     env = dict(os.environ)
-    env.setdefault("ELHUB_API_URL", REPLAY_URL)
     env.setdefault("DAGSTER_HOME", str(DAGSTER_HOME))
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    keyspace, database = env.get("CASSANDRA_KEYSPACE", "elhub"), env.get("MONGO_DB", "ind320")
     source = "the local replay server (offline)" if env["ELHUB_API_URL"] == REPLAY_URL else env["ELHUB_API_URL"]
-    print(f"Backfilling {args.year} for NO1-NO5 from {source} into Cassandra "
-          f"keyspace '{keyspace}' and MongoDB database '{database}'.", flush=True)
+    print(f"Backfilling {args.year} for NO1-NO5 from {source} into Cassandra and MongoDB.", flush=True)
 
     log_file = LOG_DIR / "demo-backfill.log"
     started = time.monotonic()
@@ -97,7 +101,7 @@ def main() -> int:
         print(f"The backfill failed; the full log is {log_file}", file=sys.stderr)
         return 1
     took = time.monotonic() - started
-    print(f"\nRows per area and group in {args.year}:\n{summary(args.year, keyspace, database)}")
+    print(f"\nRows per area and group in {args.year}:\n{summary(args.year)}")
     print(f"\nBackfill of 60 partitions took {took:.1f}s as one run (full log: {log_file}).")
     print("Open the UI: `make dev`, then http://127.0.0.1:3000 (asset graph, partitions, the run you just made).")
     return 0

@@ -13,7 +13,8 @@ from pymongo.database import Database
 
 from ind320_assets.assets.policies import SINGLE_RUN
 from ind320_assets.assets.spec import ElhubAssetSpec
-from ind320_assets.partitions import ELHUB_PARTITIONS, ElhubPartition, parse_partition_keys
+from ind320_assets.partition_slice import PartitionSlice
+from ind320_assets.partitions import ELHUB_PARTITIONS
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets.views.refresh import (
     ViewCollections,
@@ -22,7 +23,7 @@ from ind320_assets.views.refresh import (
     refresh_yearly_totals,
 )
 
-Refresh = Callable[[Database, ViewCollections, list[ElhubPartition]], dict[str, int]]
+Refresh = Callable[[Database, ViewCollections, PartitionSlice], dict[str, int]]
 
 
 def _view_asset(
@@ -39,7 +40,7 @@ def _view_asset(
         kinds={"mongodb"},
     )
     def view(context: AssetExecutionContext, mongo: MongoResource) -> MaterializeResult:
-        counts = refresh(mongo.db(), views, parse_partition_keys(context.partition_keys))
+        counts = refresh(mongo.db(), views, PartitionSlice.from_keys(context.partition_keys))
         return MaterializeResult(metadata={
             "dagster/table_name": f"{mongo.database}.{collection}",
             **{f"documents_{name}": n for name, n in counts.items()},

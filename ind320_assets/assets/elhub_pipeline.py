@@ -5,12 +5,11 @@
     elhub_<name>_mongo      read back from Cassandra through Spark, into MongoDB
 
 Adding a dataset is declaring one `ElhubAssetSpec` (assets/spec.py); nothing here is copied.
+Each asset's checks are declared with it (`check_specs`) and evaluated by the
+named functions in `ind320_assets/checks/`, after the asset's IO manager wrote.
 """
 
-
-from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date
 
 import pandas as pd
 from dagster import (
@@ -19,87 +18,39 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
-    AssetKey,
     AssetsDefinition,
     MetadataValue,
     Output,
     asset,
 )
-from pyspark.sql import DataFrame as SparkDataFrame
 
-from ind320_assets.assets.frame_types import raw_frame_type
-from ind320_assets.charts import chart_metadata
-from ind320_assets.assets.policies import FETCH_RETRY, SINGLE_RUN
+from ind320_assets.assets.policies import SINGLE_RUN
 from ind320_assets.assets.spec import ElhubAssetSpec
-from ind320_assets.checks.raw_frames import (
-    check_hours_complete,
-    check_no_duplicate_keys,
-    check_quantities_valid,
-)
-from ind320_assets.checks.stores import cassandra_summary, mongo_summary
-from ind320_assets.frame_summary import describe_differences, revision_fingerprints, summarize, sums_per_group
-from ind320_assets.io_managers.cassandra_spark import CLUSTERING_KEY, GROUP_COLUMN_KEY, TABLE_KEY, spark_to_pandas
-from ind320_assets.io_managers.mongo import COLLECTION_KEY
-from ind320_assets.partitions import (
-    ELHUB_PARTITIONS,
-    ElhubPartition,
-    local_month_label,
-    next_month_start,
-    parse_partition_keys,
-    partition_key_column,
-)
+from ind320_assets.charts import chart_metadata
+from ind320_assets.checks.raw_frames import check_hours_complete, check_rows_not_withdrawn
+from ind320_assets.checks.stores import cassandra_summary, matches, mongo_summary
+from ind320_assets.frame_summary import summarize, sums_per_group
+from ind320_assets.partition_slice import PartitionSlice, local_month_label
+from ind320_assets.partitions import ELHUB_PARTITIONS
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.resources.mongo import MongoResource
+from ind320_assets.revisions import REVISIONS_METADATA_KEY, materialized_fingerprints, revision_fingerprints
+from ind320_assets.row_schema import CASSANDRA_TABLE_KEY, COLUMN_SCHEMA_KEY, MONGO_COLLECTION_KEY
 from ind320_assets.views.refresh import with_day_key
-
-# Raw materializations record each partition's revision here; the revision sensor reads it.
-REVISIONS_METADATA_KEY = "revisions"
-
-
-def fetch_plan(partitions: list[ElhubPartition]) -> list[tuple[date, date, tuple[str, ...]]]:
-    """As few `client.fetch` calls as cover the run's partitions exactly.
-
-    Months that want the same set of areas and follow each other become one
-    call `[first month, month after last)`; the client then sends one request
-    per month for all those areas. A year for all areas is one call, 12 requests.
-    """
-    areas_by_month: dict[date, set[str]] = defaultdict(set)
-    for p in partitions:
-        areas_by_month[p.month_start].add(p.price_area)
-    plan: list[tuple[date, date, tuple[str, ...]]] = []
-    for month, areas in sorted(areas_by_month.items()):
-        wanted = tuple(sorted(areas))
-        if plan and plan[-1][1] == month and plan[-1][2] == wanted:
-            plan[-1] = (plan[-1][0], next_month_start(month), wanted)
-        else:
-            plan.append((month, next_month_start(month), wanted))
-    return plan
 
 
 def store_rows(raw: pd.DataFrame, spec: ElhubAssetSpec) -> pd.DataFrame:
     """The raw frame as stored rows: adds the local `month` label, fixes the column order."""
-    return raw.assign(month=local_month_label(raw["start_time"]))[spec.store_columns].reset_index(drop=True)
-
-
-def _check_result(check_name: str, key: AssetKey, passed: bool, metadata: dict) -> AssetCheckResult:
-    return AssetCheckResult(
-        asset_key=key, check_name=check_name, passed=passed, severity=AssetCheckSeverity.ERROR, metadata=metadata
-    )
-
-
-def _matches(expected: dict, actual: dict) -> tuple[bool, dict]:
-    differences = describe_differences(expected, actual)
-    return not differences, {
-        "series_compared": len(expected),
-        "differences": MetadataValue.md("\n".join(f"- {d}" for d in differences[:50]) or "none"),
-    }
+    rows = raw.assign(month=local_month_label(raw["start_time"]))
+    return rows[spec.stored_schema.names].reset_index(drop=True)
 
 
 def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
     raw_key, cassandra_key, mongo_key = spec.key("raw"), spec.key("cassandra"), spec.key("mongo")
     dataset_id = spec.dataset.dataset_id
     group_column = spec.group_column
+    stored = spec.stored_schema.table_schema()
 
     @asset(
         key=raw_key,
@@ -109,50 +60,56 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         ),
         partitions_def=ELHUB_PARTITIONS,
         backfill_policy=SINGLE_RUN,
-        retry_policy=FETCH_RETRY,
+        # No step retry: the client already retries each request, and a retried
+        # step would fetch every month of the run again.
         io_manager_key="parquet_io_manager",
-        dagster_type=raw_frame_type(spec.dataset),
+        dagster_type=spec.raw_schema.dagster_type(
+            name=f"Elhub{spec.name.capitalize()}RawFrame",
+            description=f"Hourly {dataset_id} rows, one per (price_area, {group_column}, start_time), UTC.",
+        ),
+        metadata={COLUMN_SCHEMA_KEY: spec.raw_schema.table_schema()},
         group_name=spec.group_name,
         kinds={"python", "pandas", "parquet"},
         check_specs=[
-            AssetCheckSpec("no_duplicate_keys", asset=raw_key, blocking=True),
-            AssetCheckSpec("quantities_finite_non_negative", asset=raw_key, blocking=True),
-            AssetCheckSpec("hours_complete", asset=raw_key, blocking=True),
+            AssetCheckSpec("hours_complete", asset=raw_key, blocking=True,
+                           description="Every local hour of every series, but late starts and the unpublished tail."),
+            AssetCheckSpec("rows_not_withdrawn", asset=raw_key,
+                           description="Warns when a partition holds fewer rows than its last materialization."),
         ],
     )
     def raw_asset(context: AssetExecutionContext, elhub: ElhubResource) -> Iterator:
-        partitions = parse_partition_keys(context.partition_keys)
+        partitions = PartitionSlice.from_keys(context.partition_keys)
+        previous = materialized_fingerprints(context.instance, raw_key, partitions.keys)
         client = elhub.client()
         frames, reports = [], []
         requests_before = client.requests_made
-        for start, end, areas in fetch_plan(partitions):
-            result = client.fetch(spec.dataset, start=start, end=end, areas=areas)
+        for window in partitions.fetch_plan():
+            result = client.fetch(spec.dataset, start=window.start, end=window.end, areas=window.areas)
             frames.append(result.frame)
             reports.append(result.report.as_metadata())
         frame = pd.concat(frames, ignore_index=True)
         # Per partition: its own row count, sums and chart, so each partition's
         # materialization in the UI describes that (month, area) alone.
-        by_partition = dict(iter(frame.groupby(partition_key_column(frame), sort=False)))
-        for p in partitions:
-            rows = by_partition.get(p.key, frame.iloc[0:0])
+        for p, (key, rows) in zip(partitions, partitions.split(frame).items()):
             context.add_asset_metadata({
                 "dagster/row_count": len(rows),
                 "sums_kwh_per_group": MetadataValue.json(sums_per_group(rows, group_column)),
                 "chart": chart_metadata(rows, group_column, f"{p.price_area} {p.month} {spec.name} per group"),
-            }, partition_key=p.key)
+            }, partition_key=key)
+        fingerprints = revision_fingerprints(frame, partitions)
         yield Output(frame, metadata={
             "requests": client.requests_made - requests_before,
-            REVISIONS_METADATA_KEY: MetadataValue.json(revision_fingerprints(frame)),
+            REVISIONS_METADATA_KEY: MetadataValue.json(fingerprints),
             "fetch_reports": MetadataValue.json(reports),
             "preview": MetadataValue.md(frame.head(10).to_markdown(index=False) if len(frame) else "empty"),
         })
         published_until = frame["end_time"].max() if len(frame) else pd.Timestamp.now(tz="UTC")
-        for name, (passed, metadata) in {
-            "no_duplicate_keys": check_no_duplicate_keys(frame, group_column),
-            "quantities_finite_non_negative": check_quantities_valid(frame),
-            "hours_complete": check_hours_complete(frame, group_column, partitions, published_until),
-        }.items():
-            yield _check_result(name, raw_key, passed, metadata)
+        passed, metadata = check_hours_complete(frame, spec.dataset, partitions, published_until)
+        yield AssetCheckResult(check_name="hours_complete", passed=passed, metadata=metadata,
+                               severity=AssetCheckSeverity.ERROR)
+        passed, metadata = check_rows_not_withdrawn(fingerprints, previous)
+        yield AssetCheckResult(check_name="rows_not_withdrawn", passed=passed, metadata=metadata,
+                               severity=AssetCheckSeverity.WARN)
 
     @asset(
         key=cassandra_key,
@@ -167,21 +124,17 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         io_manager_key="cassandra_io_manager",
         group_name=spec.group_name,
         kinds={"spark", "cassandra"},
-        metadata={
-            TABLE_KEY: spec.cassandra_table,
-            CLUSTERING_KEY: [group_column, "start_time"],
-            GROUP_COLUMN_KEY: group_column,
-        },
-        check_specs=[AssetCheckSpec("matches_raw", asset=cassandra_key, blocking=True)],
+        metadata={CASSANDRA_TABLE_KEY: spec.cassandra_table, COLUMN_SCHEMA_KEY: stored},
+        check_specs=[AssetCheckSpec("matches_raw", asset=cassandra_key, blocking=True,
+                                    description="Rows and kWh per (partition, group), read back with cassandra-driver.")],
     )
     def cassandra_asset(context: AssetExecutionContext, raw: pd.DataFrame, cassandra: CassandraResource) -> Iterator:
+        partitions = PartitionSlice.from_keys(context.partition_keys)
         rows = store_rows(raw, spec)
         yield Output(rows)
         # The IO manager has written by now: read it back with the plain driver.
-        partitions = parse_partition_keys(context.partition_keys)
         actual = cassandra_summary(cassandra, spec.cassandra_table, group_column, partitions)
-        passed, metadata = _matches(summarize(rows, group_column), actual)
-        yield _check_result("matches_raw", cassandra_key, passed, metadata)
+        yield matches("matches_raw", cassandra_key, summarize(rows, partitions, group_column), actual)
 
     @asset(
         key=mongo_key,
@@ -197,15 +150,15 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         io_manager_key="mongo_io_manager",
         group_name=spec.group_name,
         kinds={"spark", "mongodb"},
-        metadata={COLLECTION_KEY: spec.mongo_collection, GROUP_COLUMN_KEY: group_column},
-        check_specs=[AssetCheckSpec("matches_cassandra", asset=mongo_key, blocking=True)],
+        metadata={MONGO_COLLECTION_KEY: spec.mongo_collection, COLUMN_SCHEMA_KEY: stored},
+        check_specs=[AssetCheckSpec("matches_cassandra", asset=mongo_key, blocking=True,
+                                    description="Rows and kWh per (partition, group), read back with pymongo.")],
     )
-    def mongo_asset(context: AssetExecutionContext, stored: SparkDataFrame, mongo: MongoResource) -> Iterator:
-        rows = spark_to_pandas(stored)[spec.store_columns]
+    def mongo_asset(context: AssetExecutionContext, stored: pd.DataFrame, mongo: MongoResource) -> Iterator:
+        partitions = PartitionSlice.from_keys(context.partition_keys)
+        rows = stored[spec.stored_schema.names]
         yield Output(with_day_key(rows, group_column))
-        partitions = parse_partition_keys(context.partition_keys)
         actual = mongo_summary(mongo, spec.mongo_collection, group_column, partitions)
-        passed, metadata = _matches(summarize(rows, group_column), actual)
-        yield _check_result("matches_cassandra", mongo_key, passed, metadata)
+        yield matches("matches_cassandra", mongo_key, summarize(rows, partitions, group_column), actual)
 
     return [raw_asset, cassandra_asset, mongo_asset]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from dagster import AssetKey
 
 from ind320_assets.domain import ElhubDataset
+from ind320_assets.row_schema import RowSchema, raw_schema, stored_schema
 
 # Every asset one spec declares, upstream first: the chain, then the dashboard views.
 STAGES = ("raw", "cassandra", "mongo", "daily_totals", "yearly_totals", "hourly_series")
@@ -41,9 +42,9 @@ class ElhubAssetSpec:
         return self.dataset.group_column
 
     @property
-    def store_columns(self) -> list[str]:
-        """The columns stored in Cassandra and MongoDB, in table order."""
-        return [
-            "price_area", "month", self.group_column, "start_time", "end_time", "last_updated_time",
-            "quantity_kwh", *self.dataset.extra_int_fields.values(),
-        ]
+    def raw_schema(self) -> RowSchema:
+        return raw_schema(self.dataset)
+
+    @property
+    def stored_schema(self) -> RowSchema:
+        return stored_schema(self.dataset)

@@ -1,17 +1,19 @@
 """Read what a store really holds, with its plain client, for the write checks.
 
 These bypass our IO managers on purpose: a check that reads through the code
-it checks would share its bugs.
+it checks would share its bugs. Each returns {(partition key, group): (rows,
+kWh)}, to compare with what the asset handed its IO manager.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 from cassandra.concurrent import execute_concurrent_with_args
+from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue
 
-from ind320_assets.frame_summary import SummaryKey, summarize
-from ind320_assets.mongo_sync import READ_BATCH, partition_filter
-from ind320_assets.partitions import ElhubPartition
+from ind320_assets.frame_summary import SummaryKey, describe_differences, summarize
+from ind320_assets.mongo_sync import READ_BATCH
+from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.mongo import MongoResource
 
@@ -19,25 +21,35 @@ Summary = dict[SummaryKey, tuple[int, float]]
 
 
 def cassandra_summary(
-    cassandra: CassandraResource, table: str, group_column: str, partitions: list[ElhubPartition]
+    cassandra: CassandraResource, table: str, group_column: str, partitions: PartitionSlice
 ) -> Summary:
     session = cassandra.session()
+    columns = ["price_area", "month", group_column, "quantity_kwh"]
     select = session.prepare(
-        f"SELECT price_area, {group_column}, start_time, quantity_kwh FROM {cassandra.keyspace}.{table} "
-        "WHERE price_area = ? AND month = ?"
+        f"SELECT {', '.join(columns)} FROM {cassandra.keyspace}.{table} WHERE price_area = ? AND month = ?"
     )
-    results = execute_concurrent_with_args(
-        session, select, [(p.price_area, p.month) for p in partitions], concurrency=8, raise_on_first_error=True
-    )
-    rows = [row for _, result in results for row in result]
-    frame = pd.DataFrame(rows, columns=["price_area", group_column, "start_time", "quantity_kwh"])
-    frame["start_time"] = pd.to_datetime(frame["start_time"], utc=True)
-    return summarize(frame, group_column)
+    results = execute_concurrent_with_args(session, select, partitions.pairs, concurrency=8, raise_on_first_error=True)
+    frame = pd.DataFrame([row for _, result in results for row in result], columns=columns)
+    return summarize(frame, partitions, group_column)
 
 
-def mongo_summary(mongo: MongoResource, collection: str, group_column: str, partitions: list[ElhubPartition]) -> Summary:
-    projection = {"_id": 0, "price_area": 1, group_column: 1, "start_time": 1, "quantity_kwh": 1}
-    documents = list(mongo.db()[collection].find(partition_filter(partitions), projection, batch_size=READ_BATCH))
-    frame = pd.DataFrame(documents, columns=["price_area", group_column, "start_time", "quantity_kwh"])
-    frame["start_time"] = pd.to_datetime(frame["start_time"], utc=True)
-    return summarize(frame, group_column)
+def mongo_summary(mongo: MongoResource, collection: str, group_column: str, partitions: PartitionSlice) -> Summary:
+    columns = ["price_area", "month", group_column, "quantity_kwh"]
+    projection = {"_id": 0, **{c: 1 for c in columns}}
+    documents = mongo.db()[collection].find(partitions.mongo_filter(), projection, batch_size=READ_BATCH)
+    return summarize(pd.DataFrame(list(documents), columns=columns), partitions, group_column)
+
+
+def matches(check_name: str, asset_key: AssetKey, expected: Summary, actual: Summary) -> AssetCheckResult:
+    """Passes when every (partition, group) holds the same rows and kWh in both."""
+    differences = describe_differences(expected, actual)
+    return AssetCheckResult(
+        asset_key=asset_key,
+        check_name=check_name,
+        passed=not differences,
+        severity=AssetCheckSeverity.ERROR,
+        metadata={
+            "series_compared": len(expected),
+            "differences": MetadataValue.md("\n".join(f"- {d}" for d in differences[:50]) or "none"),
+        },
+    )

@@ -1,37 +1,26 @@
-"""The fixed columns and dtypes of an Elhub frame, shared by the client and the replay."""
+"""The client's frames follow the dataset's raw row schema (`ind320_assets/row_schema.py`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from ind320_assets.domain import ElhubDataset
-
-UTC_DTYPE = "datetime64[ns, UTC]"
+from ind320_assets.row_schema import raw_schema
 
 
 def frame_dtypes(dataset: ElhubDataset) -> dict[str, str]:
     """Column name -> dtype, in column order, for one dataset."""
-    dtypes = {
-        "price_area": "object",
-        dataset.group_column: "object",
-        "start_time": UTC_DTYPE,
-        "end_time": UTC_DTYPE,
-        "last_updated_time": UTC_DTYPE,
-        "quantity_kwh": "float64",
-        "is_unspecified_group": "bool",
-    }
-    dtypes.update({column: "int64" for column in dataset.extra_int_fields.values()})
-    return dtypes
+    return raw_schema(dataset).pandas_dtypes()
 
 
 def series_key_columns(dataset: ElhubDataset) -> list[str]:
     """The columns that name one series: area and group."""
-    return ["price_area", dataset.group_column]
+    return list(raw_schema(dataset).row_key[:2])
 
 
 def row_key_columns(dataset: ElhubDataset) -> list[str]:
     """The columns that identify one row: area, group and hour."""
-    return [*series_key_columns(dataset), "start_time"]
+    return list(raw_schema(dataset).row_key)
 
 
 def empty_frame(dataset: ElhubDataset) -> pd.DataFrame:

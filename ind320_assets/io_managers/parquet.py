@@ -14,7 +14,7 @@ import pandas as pd
 from dagster import ConfigurableIOManagerFactory, InputContext, OutputContext, UPathIOManager
 from upath import UPath
 
-from ind320_assets.partitions import partition_key_column
+from ind320_assets.partition_slice import PartitionSlice
 
 
 class PartitionedParquetIOManager(UPathIOManager):
@@ -34,13 +34,10 @@ class PartitionedParquetIOManager(UPathIOManager):
         if not context.has_asset_partitions or len(context.asset_partition_keys) == 1:
             return super().handle_output(context, obj)
         paths = self._get_paths_for_partitions(context)
-        keys = partition_key_column(obj) if len(obj) else pd.Series(dtype=str)
-        unexpected = set(keys) - set(paths)
-        if unexpected:
-            raise ValueError(f"Rows outside the run's partitions: {sorted(unexpected)[:5]}")
+        rows_by_key = PartitionSlice.from_keys(context.asset_partition_keys).split(obj)
         for key, path in paths.items():
             self.make_directory(path.parent)
-            self.dump_to_path(context, obj[keys == key].reset_index(drop=True), path)
+            self.dump_to_path(context, rows_by_key[key], path)
         context.add_output_metadata({"partitions_written": len(paths)})
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
@@ -54,7 +51,7 @@ class PartitionedParquetIOManager(UPathIOManager):
 class ParquetIOManager(ConfigurableIOManagerFactory):
     """Stores partitioned pandas frames as Parquet under `base_dir` (local path or fsspec URL)."""
 
-    base_dir: str
+    base_dir: str = ".local/elhub_raw"  # relative to the working directory, or any fsspec URL
 
     def create_io_manager(self, context) -> PartitionedParquetIOManager:  # noqa: ANN001
         return PartitionedParquetIOManager(base_path=UPath(self.base_dir))

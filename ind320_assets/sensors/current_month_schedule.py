@@ -6,7 +6,8 @@ import pandas as pd
 from dagster import DefaultScheduleStatus, RunRequest, ScheduleDefinition, ScheduleEvaluationContext, schedule
 
 from ind320_assets.assets.spec import ElhubAssetSpec
-from ind320_assets.domain import OSLO_TZ, PRICE_AREAS
+from ind320_assets.domain import OSLO_TZ
+from ind320_assets.partition_slice import PartitionSlice
 
 
 def build_current_month_schedule(spec: ElhubAssetSpec) -> ScheduleDefinition:
@@ -21,9 +22,8 @@ def build_current_month_schedule(spec: ElhubAssetSpec) -> ScheduleDefinition:
         description=f"Reloads the current month of {spec.dataset.dataset_id} for every area, daily. Off by default.",
     )
     def current_month(context: ScheduleEvaluationContext):
-        month = pd.Timestamp(context.scheduled_execution_time).tz_convert(OSLO_TZ).strftime("%Y-%m-01")
-        day = context.scheduled_execution_time.strftime("%Y-%m-%d")
-        for area in PRICE_AREAS:
-            yield RunRequest(run_key=f"{month}|{area}@{day}", partition_key=f"{month}|{area}", asset_selection=chain)
+        today = pd.Timestamp(context.scheduled_execution_time).tz_convert(OSLO_TZ).date()
+        for key in PartitionSlice.of([today.replace(day=1)]).keys:
+            yield RunRequest(run_key=f"{key}@{today.isoformat()}", partition_key=key, asset_selection=chain)
 
     return current_month

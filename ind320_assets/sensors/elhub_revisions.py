@@ -23,9 +23,6 @@ from datetime import date
 
 import pandas as pd
 from dagster import (
-    AssetKey,
-    AssetRecordsFilter,
-    DagsterInstance,
     DefaultSensorStatus,
     RunRequest,
     SensorDefinition,
@@ -35,15 +32,12 @@ from dagster import (
     sensor,
 )
 
-from ind320_assets.assets.elhub_pipeline import REVISIONS_METADATA_KEY
 from ind320_assets.assets.spec import ElhubAssetSpec
 from ind320_assets.domain import OSLO_TZ, PRICE_AREAS
 from ind320_assets.elhub import ElhubApiError, ElhubDataError
-from ind320_assets.frame_summary import revision_fingerprints
-from ind320_assets.partitions import ElhubPartition, next_month_start
+from ind320_assets.partition_slice import PartitionSlice
+from ind320_assets.revisions import Fingerprints, materialized_fingerprints, revision_fingerprints
 from ind320_assets.resources.elhub import ElhubResource
-
-Fingerprints = dict[str, dict]
 
 
 def lookback_months(today: date, months: int) -> list[date]:
@@ -69,22 +63,6 @@ def read_cursor(cursor: str | None) -> Fingerprints | None:
         return None
     fingerprints = value.get("fingerprints") if isinstance(value, dict) else None
     return fingerprints if isinstance(fingerprints, dict) else None
-
-
-def materialized_fingerprints(instance: DagsterInstance, raw_key: AssetKey, keys: list[str]) -> Fingerprints:
-    """What the latest materialization of each partition recorded about its revision."""
-    found: Fingerprints = {}
-    for key in keys:
-        records = instance.fetch_materializations(
-            AssetRecordsFilter(asset_key=raw_key, asset_partitions=[key]), limit=1
-        ).records
-        if not records:
-            continue
-        metadata = records[0].asset_materialization.metadata
-        recorded = metadata.get(REVISIONS_METADATA_KEY)
-        if recorded is not None and key in recorded.value:
-            found[key] = recorded.value[key]
-    return found
 
 
 def run_key(dataset_id: str, partition_key: str, fingerprint: dict) -> str:
@@ -116,23 +94,23 @@ def build_revision_sensor(
     )
     def revision_sensor(context: SensorEvaluationContext, elhub: ElhubResource):
         months = lookback_months(today(), lookback)
-        keys = [ElhubPartition(m, a).key for m in months for a in PRICE_AREAS]
+        looked_at = PartitionSlice.of(months)
         known = read_cursor(context.cursor)
         if known is None:
             context.log.info("No usable cursor: comparing with the raw asset's materializations instead.")
-            known = materialized_fingerprints(context.instance, raw_key, keys)
+            known = materialized_fingerprints(context.instance, raw_key, looked_at.keys)
 
         seen: Fingerprints = dict(known)
         requests, errors = [], {}
-        for month in months:
+        for month, month_end in sorted({(p.month_start, p.month_end) for p in looked_at}):
             try:
-                result = elhub.client().fetch(spec.dataset, start=month, end=next_month_start(month), areas=PRICE_AREAS)
+                result = elhub.client().fetch(spec.dataset, start=month, end=month_end, areas=PRICE_AREAS)
             except (ElhubApiError, ElhubDataError) as error:
                 # One bad month must not hide the others' revisions.
                 errors[month.isoformat()] = str(error)
                 context.log.warning(f"Elhub {month:%Y-%m} skipped this tick: {error}")
                 continue
-            for key, fingerprint in revision_fingerprints(result.frame).items():
+            for key, fingerprint in revision_fingerprints(result.frame, looked_at).items():
                 seen[key] = fingerprint
                 if known.get(key) != fingerprint:
                     requests.append(RunRequest(

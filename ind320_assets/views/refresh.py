@@ -20,8 +20,9 @@ import pandas as pd
 from pymongo import ASCENDING
 from pymongo.database import Database
 
-from ind320_assets.mongo_sync import READ_BATCH, partition_filter, sync_documents
-from ind320_assets.partitions import ElhubPartition, local_day_label
+from ind320_assets.domain import OSLO_TZ
+from ind320_assets.mongo_sync import READ_BATCH, sync_documents
+from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.views import pipelines
 
 # Elhub quantities have at most three decimals, so a sum rounded to three is the
@@ -59,6 +60,14 @@ def day_key(area, group, day):
     return area + "|" + group + "|" + day
 
 
+def local_day_label(utc_times: pd.Series) -> pd.Series:
+    """The `YYYY-MM-DD` of each UTC instant in Oslo time: the day an hour belongs to."""
+    local = utc_times.dt.tz_convert(OSLO_TZ)
+    codes = local.dt.year * 10_000 + local.dt.month * 100 + local.dt.day
+    # Formats each distinct value once: `dt.strftime` formats every row in Python.
+    return codes.map({c: f"{int(c) // 10_000:04d}-{int(c) // 100 % 100:02d}-{int(c) % 100:02d}" for c in codes.unique()}).astype(object)
+
+
 def with_day_key(rows: pd.DataFrame, group_column: str) -> pd.DataFrame:
     """The stored rows plus the `day_key` this view groups base documents by; computed
     before writing because FerretDB has no date operators."""
@@ -79,8 +88,8 @@ def _totals(db: Database, source: str, match: dict, key_field: str, key_parts: t
     ]
 
 
-def refresh_daily_totals(db: Database, views: ViewCollections, partitions: list[ElhubPartition]) -> dict[str, int]:
-    match = partition_filter(partitions)
+def refresh_daily_totals(db: Database, views: ViewCollections, partitions: PartitionSlice) -> dict[str, int]:
+    match = partitions.mongo_filter()
     wanted = _totals(db, views.base, match, DAY_KEY, ("price_area", views.group_column, "day"))
     for doc in wanted:
         year = doc["day"][:4]
@@ -91,7 +100,7 @@ def refresh_daily_totals(db: Database, views: ViewCollections, partitions: list[
     return sync_documents(target, current, wanted)
 
 
-def refresh_yearly_totals(db: Database, views: ViewCollections, partitions: list[ElhubPartition]) -> dict[str, int]:
+def refresh_yearly_totals(db: Database, views: ViewCollections, partitions: PartitionSlice) -> dict[str, int]:
     """Recomputes each touched (area, year) from the daily totals, ~2,000 small documents each."""
     area_years = sorted({(p.price_area, str(p.month_start.year)) for p in partitions})
     match = _any_of([
@@ -103,16 +112,16 @@ def refresh_yearly_totals(db: Database, views: ViewCollections, partitions: list
     return sync_documents(target, current, wanted)
 
 
-def refresh_hourly_series(db: Database, views: ViewCollections, partitions: list[ElhubPartition]) -> dict[str, int]:
+def refresh_hourly_series(db: Database, views: ViewCollections, partitions: PartitionSlice) -> dict[str, int]:
     rows = pd.DataFrame(list(db[views.base].aggregate(
-        pipelines.hourly_rows(partition_filter(partitions), views.group_column), batchSize=READ_BATCH
+        pipelines.hourly_rows(partitions.mongo_filter(), views.group_column), batchSize=READ_BATCH
     )))
     wanted = [] if rows.empty else [
         series_document(area, month, part, views.group_column)
         for (area, month), part in rows.groupby(["price_area", "month"], sort=True)
     ]
     target = db[views.hourly_series]
-    ids = [f"{p.price_area}|{p.month}" for p in partitions]
+    ids = [f"{area}|{month}" for area, month in partitions.pairs]
     current = {doc["_id"]: doc for doc in target.find({"_id": {"$in": ids}})}
     return sync_documents(target, current, wanted)
 

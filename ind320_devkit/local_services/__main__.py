@@ -1,8 +1,9 @@
-"""`python -m ind320_devkit.local_services up|down|status`: the no-Docker service path."""
+"""`python -m ind320_devkit.local_services up|down|status|env`: the no-Docker service path."""
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 
@@ -11,13 +12,18 @@ from ind320_devkit.local_services.ferretdb import FerretDB
 from ind320_devkit.local_services.paths import SPARK_JARS_DIR
 from ind320_devkit.local_services.process import ServiceError
 from ind320_devkit.local_services.replay import ReplayServer
+from ind320_devkit.local_services.runtime_env import runtime_environment
 from ind320_devkit.local_services.spark_connector import fetch_connector_jars
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ind320_devkit.local_services")
-    parser.add_argument("action", choices=["up", "down", "status"])
+    parser.add_argument("action", choices=["up", "down", "status", "env"])
     args = parser.parse_args(argv)
+    if args.action == "env":  # `eval "$(python -m ind320_devkit.local_services env)"`
+        for name, value in runtime_environment().items():
+            print(f"export {name}={shlex.quote(value)}")
+        return 0
     services = [Cassandra(), FerretDB(), ReplayServer()]
     started = time.monotonic()
     try:
