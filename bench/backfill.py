@@ -29,8 +29,10 @@ from bench.common import (
     materialize_command,
     per_s,
     pipeline_env,
+    prepare_environment,
     r,
     replay_server,
+    resource,
     run_child,
     work_dir,
 )
@@ -40,16 +42,12 @@ PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 
 def count_documents(database: str, collection: str) -> int | None:
     """An independent row count: what the run left in MongoDB."""
-    from ind320_assets.resources.mongo import MongoResource
-
-    mongo = MongoResource.from_settings(database=database)
     try:
-        return mongo.db()[collection].count_documents({})
+        with resource("mongo", mongo={"database": database}) as mongo:
+            return mongo.db()[collection].count_documents({})
     except Exception as error:  # noqa: BLE001
         log(f"could not count documents: {error}")
         return None
-    finally:
-        mongo.close()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -60,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="attach py-spy (--subprocesses --idle --threads, collapsed stacks) to the CLI; write here")
     parser.add_argument("--profile-rate", type=int, default=50, help="py-spy samples per second (default 50)")
     args = parser.parse_args(argv)
+    prepare_environment()
 
     result = header("full_year_backfill", args.latency_ms)
     result["partition_range"] = args.partition_range

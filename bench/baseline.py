@@ -24,6 +24,7 @@ from bench.common import (
     header,
     load_json,
     per_s,
+    prepare_environment,
     r,
     ratio,
     replay_server,
@@ -41,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--ours", type=Path, default=None, help="benchmark 1's JSON line, for ours/baseline ratios")
     parser.add_argument("--months", type=int, default=12, help="only the first N months of 2021 (a quick try)")
     args = parser.parse_args(argv)
+    prepare_environment()
 
     result = header("notebook_baseline", args.latency_ms)
     result["months"] = args.months

@@ -1,5 +1,6 @@
 """What every benchmark shares: a slow replay server, a throw-away keyspace and database,
-child processes with their whole process tree sampled for memory, and Dagster event-log figures.
+the platform's own resources, child processes with their whole process tree sampled for
+memory (through psutil), and Dagster event-log figures.
 
 Benchmarks print exactly one JSON line on stdout; progress goes to stderr. Nothing
 here compares a figure with a threshold.
@@ -22,6 +23,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
@@ -59,12 +62,7 @@ def base_parser(description: str) -> argparse.ArgumentParser:
 
 
 def machine() -> dict:
-    total_kib = 0
-    with open("/proc/meminfo") as meminfo:
-        for line in meminfo:
-            if line.startswith("MemTotal:"):
-                total_kib = int(line.split()[1])
-    return {"cores": os.cpu_count(), "mem_gib": round(total_kib / 1024 / 1024, 1)}
+    return {"cores": os.cpu_count(), "mem_gib": round(psutil.virtual_memory().total / 1024**3, 1)}
 
 
 def header(name: str, latency_ms: float) -> dict:
@@ -108,6 +106,24 @@ def load_json(path: Path | None) -> dict | None:
 # --- services --------------------------------------------------------------------------------
 
 
+def prepare_environment() -> None:
+    """Point the runtime at the local services' jars, Java 17 and raw folder, unless the
+    caller's environment already says otherwise; child processes inherit it."""
+    from ind320_devkit.local_services.runtime_env import apply_runtime_environment
+
+    apply_runtime_environment()
+
+
+@contextmanager
+def resource(name: str, **overrides: dict[str, object]) -> Iterator:
+    """The platform's resource `name`, bound from the environment as a run binds it and
+    initialized for use outside a run; `overrides` as for `build_resources`."""
+    from ind320_assets.definitions import build_resources
+
+    with build_resources(**overrides)[name].process_config_and_initialize_cm() as initialized:
+        yield initialized
+
+
 @contextmanager
 def replay_server(latency_ms: float) -> Iterator:
     """An in-process replay server on a free port; its `.requests` counts what a child sent."""
@@ -134,23 +150,16 @@ def fresh_namespace(prefix: str) -> Iterator[str]:
 
 
 def drop_namespace(name: str) -> None:
-    from ind320_assets.resources.cassandra import CassandraResource
-    from ind320_assets.resources.mongo import MongoResource
-
-    cassandra = CassandraResource.from_settings()
     try:
-        cassandra.session().execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=120)
+        with resource("cassandra", cassandra={"keyspace": name}) as cassandra:
+            cassandra.session().execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=120)
     except Exception as error:  # noqa: BLE001 - report, never hide the benchmark's own result
         log(f"could not drop keyspace {name}: {error}")
-    finally:
-        cassandra.close()
-    mongo = MongoResource.from_settings(database=name)
     try:
-        mongo.db().client.drop_database(name)
+        with resource("mongo", mongo={"database": name}) as mongo:
+            mongo.db().client.drop_database(name)
     except Exception as error:  # noqa: BLE001
         log(f"could not drop Mongo database {name}: {error}")
-    finally:
-        mongo.close()
     log(f"dropped keyspace and database {name}")
 
 
@@ -169,37 +178,18 @@ def work_dir(prefix: str, keep: bool) -> Iterator[Path]:
 # --- child processes, with the whole tree sampled ---------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
-    kids: list[int] = []
+def process_tree(root: psutil.Process) -> list[psutil.Process]:
+    """`root` and all its descendants alive now; empty once `root` has exited."""
     try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                kids.extend(int(k) for k in f.read().split())
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        pass
-    return kids
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
 
 
-def process_tree(root: int) -> list[int]:
-    seen, stack = [], [root]
-    while stack:
-        pid = stack.pop()
-        seen.append(pid)
-        stack.extend(_children(pid))
-    return seen
-
-
-def _rss_and_kind(pid: int) -> tuple[int, str] | None:
-    try:
-        with open(f"/proc/{pid}/statm") as f:
-            resident_pages = int(f.read().split()[1])
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            program = os.path.basename(f.read().split(b"\0", 1)[0]).decode(errors="replace")
-    except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
-        return None
-    # By the program run (comm can be a thread's name); the dagster script runs Python.
-    kind = "java" if program == "java" else "python" if program.startswith("python") or program == "dagster" else "other"
-    return resident_pages * os.sysconf("SC_PAGE_SIZE"), kind
+def _process_kind(cmdline: list[str]) -> str:
+    # By the program run (the name can be a thread's); the dagster script runs Python.
+    program = os.path.basename(cmdline[0]) if cmdline else ""
+    return "java" if program == "java" else "python" if program.startswith("python") or program == "dagster" else "other"
 
 
 class TreeSampler(threading.Thread):
@@ -208,6 +198,7 @@ class TreeSampler(threading.Thread):
     def __init__(self, root_pid: int, interval_s: float = SAMPLE_INTERVAL_S) -> None:
         super().__init__(name="tree-sampler", daemon=True)
         self.root_pid, self.interval_s = root_pid, interval_s
+        self._root = psutil.Process(root_pid)
         self._halt = threading.Event()
         self.samples = 0
         self.peak_bytes = 0
@@ -225,37 +216,35 @@ class TreeSampler(threading.Thread):
 
     def sample(self) -> None:
         total, breakdown, java_alive, count = 0, {"python": 0, "java": 0, "other": 0}, 0, 0
-        for pid in process_tree(self.root_pid):
-            found = _rss_and_kind(pid)
-            if found is None:
+        for process in process_tree(self._root):
+            try:
+                with process.oneshot():
+                    rss, cmdline = process.memory_info().rss, process.cmdline()
+            except psutil.Error:  # exited between listing and reading, or a zombie
                 continue
-            rss, kind = found
+            kind = _process_kind(cmdline)
             count += 1
             total += rss
             breakdown[kind] += rss
-            if kind == "java" and self._is_spark_jvm(pid):
+            if kind == "java" and self._is_spark_jvm(process.pid, cmdline):
                 java_alive += 1
-                self.java_pids.add(pid)
+                self.java_pids.add(process.pid)
             elif kind == "python":
-                self.python_pids.add(pid)
+                self.python_pids.add(process.pid)
         self.samples += 1
         self.max_java_alive = max(self.max_java_alive, java_alive)
         self.peak_processes = max(self.peak_processes, count)
         if total > self.peak_bytes:
             self.peak_bytes, self.peak_breakdown = total, breakdown
 
-    def _is_spark_jvm(self, pid: int) -> bool:
+    def _is_spark_jvm(self, pid: int, cmdline: list[str]) -> bool:
         """A Spark driver JVM (`...SparkSubmit`), not the short-lived `java -version` or launcher."""
         if pid not in self._spark_jvm:
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    cmdline = f.read()
-                # The launcher's arguments name SparkSubmit too; the driver JVM's main class is it.
-                self._spark_jvm[pid] = (
-                    b"org.apache.spark.deploy.SparkSubmit" in cmdline and b"org.apache.spark.launcher.Main" not in cmdline
-                )
-            except (FileNotFoundError, ProcessLookupError):
-                return False
+            # The launcher's arguments name SparkSubmit too; the driver JVM's main class is it.
+            arguments = "\0".join(cmdline)
+            self._spark_jvm[pid] = (
+                "org.apache.spark.deploy.SparkSubmit" in arguments and "org.apache.spark.launcher.Main" not in arguments
+            )
         return self._spark_jvm[pid]
 
     def stop(self) -> None:

@@ -5,7 +5,9 @@
 Sequential `requests.get`, one per (area, month, production group) with the API's
 `productionGroup` filter; `pandas.concat`; one Spark write to Cassandra (append, its own
 table); a full read-back with `toPandas`; `insert_many` into MongoDB. No retries, no
-validation, no partitions, no Dagster. Prints one JSON line of stage timings and counts.
+validation, no partitions, no Dagster runs. Where the services are, and Spark's config,
+come from the platform's own resources (`build_resources`), so endpoints and jars match;
+importing the definitions for that is part of `imports_s`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from contextlib import ExitStack
 
 t0 = time.perf_counter()
 
@@ -21,8 +24,8 @@ import requests  # noqa: E402
 from cassandra.cluster import Cluster  # noqa: E402
 from pymongo import MongoClient  # noqa: E402
 
-from ind320_assets.resources.spark import SparkCassandraResource  # noqa: E402
-from ind320_assets.settings import ServiceSettings  # noqa: E402
+from ind320_assets.definitions import build_resources  # noqa: E402
+from ind320_devkit.local_services.runtime_env import apply_runtime_environment  # noqa: E402
 
 AREAS = ["NO1", "NO2", "NO3", "NO4", "NO5"]
 GROUPS = ["hydro", "other", "solar", "thermal", "wind"]
@@ -45,8 +48,17 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=12, help="only the first N months of 2021 (a quick try)")
     args = parser.parse_args()
     months = MONTH_STARTS[: args.months + 1]
-    settings = ServiceSettings.from_env()
+    apply_runtime_environment()
+    resources = build_resources(cassandra={"keyspace": args.namespace}, mongo={"database": args.namespace})
     t = {"imports_s": time.perf_counter() - t0}
+    with ExitStack() as stack:
+        run(args, months, resources, stack, t)
+
+
+def run(args: argparse.Namespace, months: list[str], resources: dict, stack: ExitStack, t: dict) -> None:
+    # Only their settings are used here: the notebook opens its own clients.
+    cassandra = stack.enter_context(resources["cassandra"].process_config_and_initialize_cm())
+    mongo_settings = stack.enter_context(resources["mongo"].process_config_and_initialize_cm())
 
     # 1. Fetch: one request per (area, month, group), one after the other.
     start = time.perf_counter()
@@ -76,12 +88,12 @@ def main() -> None:
 
     # 2. Spark with the connector (the platform's own config, so the jars and settings match).
     start = time.perf_counter()
-    spark = SparkCassandraResource.from_settings(settings).spark_session
+    spark = stack.enter_context(resources["spark"].process_config_and_initialize_cm()).spark_session
     t["spark_start_s"] = time.perf_counter() - start
 
     # 3. One Spark write to Cassandra, into a table made for it.
     start = time.perf_counter()
-    cluster = Cluster(list(settings.cassandra_hosts), port=settings.cassandra_port)
+    cluster = Cluster(cassandra.contact_points, port=cassandra.port)
     cql = cluster.connect()
     cql.execute(f"CREATE KEYSPACE IF NOT EXISTS {args.namespace} "
                 "WITH replication = {'class': 'SimpleStrategy', 'replication_factor': 1}", timeout=60)
@@ -105,7 +117,7 @@ def main() -> None:
 
     # 5. Into MongoDB.
     start = time.perf_counter()
-    mongo = MongoClient(settings.mongo_uri)
+    mongo = MongoClient(mongo_settings.uri)
     collection = mongo[args.namespace][TABLE]
     collection.insert_many(back.to_dict("records"))
     t["mongo_write_s"] = time.perf_counter() - start

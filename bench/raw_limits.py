@@ -17,7 +17,20 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bench.common import base_parser, emit, fresh_namespace, header, load_json, log, per_s, r, ratio, replay_server
+from bench.common import (
+    base_parser,
+    emit,
+    fresh_namespace,
+    header,
+    load_json,
+    log,
+    per_s,
+    prepare_environment,
+    r,
+    ratio,
+    replay_server,
+    resource,
+)
 
 TABLE = "production_raw_limit"
 COLLECTION = "production_raw_limit"
@@ -30,18 +43,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--months", type=int, default=12, help="only the first N months of 2021 (a quick try)")
     parser.add_argument("--ours", type=Path, default=None, help="benchmark 1's JSON line, for the fractions")
     args = parser.parse_args(argv)
+    prepare_environment()
 
     from cassandra.concurrent import execute_concurrent_with_args
-    from pymongo import ASCENDING
 
     from ind320_assets.assets.datasets import PRODUCTION_SPEC
     from ind320_assets.assets.elhub_pipeline import store_rows
     from ind320_assets.io_managers.mongo import to_documents
-    from ind320_assets.resources.cassandra import CassandraResource
-    from ind320_assets.resources.mongo import MongoResource
 
     result = header("raw_write_limits", args.latency_ms)
-    group = PRODUCTION_SPEC.group_column
+    schema = PRODUCTION_SPEC.stored_schema
     next_month = date(2021 + args.months // 12, args.months % 12 + 1, 1)
     result["months"] = args.months
     with replay_server(args.latency_ms) as server, fresh_namespace("raw") as namespace:
@@ -50,17 +61,11 @@ def main(argv: list[str] | None = None) -> None:
         log(f"{n} rows")
 
         # --- Cassandra -------------------------------------------------------------------
-        cassandra = CassandraResource.from_settings(keyspace=namespace)
-        session = cassandra.session()
-        try:
+        with resource("cassandra", cassandra={"keyspace": namespace}) as cassandra:
+            session = cassandra.session()
             cassandra.ensure_keyspace()
-            session.execute(
-                f"CREATE TABLE {namespace}.{TABLE} (price_area text, month text, {group} text, "
-                "start_time timestamp, end_time timestamp, last_updated_time timestamp, quantity_kwh double, "
-                f"PRIMARY KEY ((price_area, month), {group}, start_time))",
-                timeout=120,
-            )
-            columns = PRODUCTION_SPEC.store_columns
+            session.execute(schema.create_table_cql(f"{namespace}.{TABLE}"), timeout=120)
+            columns = schema.names
             insert = session.prepare(
                 f"INSERT INTO {namespace}.{TABLE} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
             )
@@ -76,26 +81,19 @@ def main(argv: list[str] | None = None) -> None:
             cassandra_insert_s = time.perf_counter() - start
             stored = session.execute(f"SELECT COUNT(*) FROM {namespace}.{TABLE}", timeout=120).one()[0]
             cassandra_failures = sum(1 for ok, _ in outcomes if not ok)
-        finally:
-            cassandra.close()
 
         # --- MongoDB ---------------------------------------------------------------------
-        mongo = MongoResource.from_settings(database=namespace)
-        try:
+        with resource("mongo", mongo={"database": namespace}) as mongo:
             collection = mongo.db()[COLLECTION]
-            collection.create_index([("price_area", ASCENDING), (group, ASCENDING), ("start_time", ASCENDING)],
-                                    unique=True, name="area_group_start_unique")
-            collection.create_index([("price_area", ASCENDING), ("month", ASCENDING)], name="area_month")
+            collection.create_indexes(schema.mongo_indexes())
             start = time.perf_counter()
-            documents = to_documents(rows, group)
+            documents = to_documents(rows, schema)
             mongo_prepare_s = time.perf_counter() - start
             log(f"mongo: insert_many of {len(documents)} documents")
             start = time.perf_counter()
             collection.insert_many(documents, ordered=False)
             mongo_insert_s = time.perf_counter() - start
             documents_stored = collection.count_documents({})
-        finally:
-            mongo.close()
 
     raw_cassandra_rps = per_s(n, cassandra_insert_s)
     raw_mongo_rps = per_s(n, mongo_insert_s)

@@ -24,6 +24,7 @@ from bench.common import (
     header,
     materialize_command,
     pipeline_env,
+    prepare_environment,
     r,
     ratio,
     replay_server,
@@ -38,6 +39,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--partition", default=DEFAULT_PARTITION, help=f"partition key (default {DEFAULT_PARTITION})")
     args = parser.parse_args(argv)
+    prepare_environment()
 
     result = header("single_partition_reload", args.latency_ms)
     result["partition"] = args.partition

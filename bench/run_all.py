@@ -14,7 +14,7 @@ import json
 import subprocess
 import sys
 
-from bench.common import DEFAULT_LATENCY_MS, PYTHON, REPO_DIR, RESULTS_DIR, header, load_json, log
+from bench.common import DEFAULT_LATENCY_MS, PYTHON, REPO_DIR, RESULTS_DIR, header, load_json, log, prepare_environment
 
 BENCHMARKS = ("backfill", "reload", "baseline", "raw_limits", "views")
 NEEDS_OURS = ("baseline", "raw_limits")  # they compare with benchmark 1's line
@@ -29,6 +29,7 @@ def main(argv: list[str] | None = None) -> None:
     unknown = set(chosen) - set(BENCHMARKS)
     if unknown:
         parser.error(f"unknown benchmarks {sorted(unknown)}; choose from {BENCHMARKS}")
+    prepare_environment()  # once here, so a missing Java or connector fails before the first benchmark
 
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     ours = RESULTS_DIR / "backfill.json"

@@ -2,11 +2,12 @@
 
     python -m bench.spark_start
 
-Builds `SparkCassandraResource.from_settings().spark_session` (the same config the
-pipeline uses), runs `SELECT 1`, then one trivial query through the connector's
+Starts the session of the `spark` resource from `build_resources()` (the same config
+the pipeline uses), runs `SELECT 1`, then one trivial query through the connector's
 session (`SELECT release_version FROM system.local`), and prints one JSON line of
 timings. Benchmark 2 runs it as a child process and times the whole process, the
-way it times a `dagster` CLI run.
+way it times a `dagster` CLI run. `imports_s` includes loading the definitions
+module that `build_resources` lives in, and the dev kit's environment lookup.
 """
 
 from __future__ import annotations
@@ -16,12 +17,18 @@ import time
 
 t0 = time.perf_counter()
 
-from ind320_assets.resources.spark import SparkCassandraResource  # noqa: E402
+from ind320_assets.definitions import build_resources  # noqa: E402
+from ind320_devkit.local_services.runtime_env import apply_runtime_environment  # noqa: E402
 
 
 def main() -> None:
+    apply_runtime_environment()
     t_imported = time.perf_counter()
-    resource = SparkCassandraResource.from_settings()
+    with build_resources()["spark"].process_config_and_initialize_cm() as resource:
+        time_spark(resource, t_imported)
+
+
+def time_spark(resource, t_imported: float) -> None:  # noqa: ANN001 - an initialized SparkCassandraResource
     spark = resource.spark_session
     t_session = time.perf_counter()
     spark.sql("SELECT 1 AS one").collect()

@@ -26,9 +26,11 @@ from bench.common import (
     log,
     materialize_command,
     pipeline_env,
+    prepare_environment,
     r,
     ratio,
     replay_server,
+    resource,
     run_child,
     work_dir,
 )
@@ -40,19 +42,19 @@ CONSUMPTION_PARTITION = "2021-10-01|NO2"
 def base_documents(spec) -> list[dict]:  # noqa: ANN001 - an ElhubAssetSpec
     """A year of the spec's documents exactly as its MongoDB asset stores them."""
     from ind320_assets.assets.elhub_pipeline import store_rows
-    from ind320_devkit.replay.catalog import ReplayCatalog
     from ind320_assets.io_managers.mongo import to_documents
     from ind320_assets.views.refresh import with_day_key
+    from ind320_devkit.replay.catalog import ReplayCatalog
 
     rows = store_rows(ReplayCatalog().frame(spec.dataset, date(2021, 1, 1), date(2022, 1, 1)), spec)
-    return to_documents(with_day_key(rows, spec.group_column), spec.group_column)
+    return to_documents(with_day_key(rows, spec.group_column), spec.stored_schema)
 
 
 def time_views(namespace: str, partition_key: str) -> dict:
     from ind320_assets.assets.datasets import PRODUCTION_SPEC
     from ind320_assets.mongo_sync import batches, sync_documents
-    from ind320_assets.partitions import ELHUB_PARTITIONS, ElhubPartition, parse_partition_keys
-    from ind320_assets.resources.mongo import MongoResource
+    from ind320_assets.partition_slice import PartitionSlice
+    from ind320_assets.partitions import ELHUB_PARTITIONS
     from ind320_assets.views.refresh import (
         ViewCollections,
         refresh_daily_totals,
@@ -63,33 +65,35 @@ def time_views(namespace: str, partition_key: str) -> dict:
     refreshes = {"daily_totals": refresh_daily_totals, "yearly_totals": refresh_yearly_totals,
                  "hourly_series": refresh_hourly_series}  # in asset order: yearly reads daily
     views = ViewCollections(PRODUCTION_SPEC.mongo_collection, PRODUCTION_SPEC.group_column)
-    db = MongoResource.from_settings(database=namespace).db()
-    documents = base_documents(PRODUCTION_SPEC)
-    for batch in batches(documents, 5_000):
-        db[views.base].insert_many(batch, ordered=False)
-    year = [k for k in ELHUB_PARTITIONS.get_partition_keys() if k.startswith("2021-")]
-    all_partitions = parse_partition_keys(year)
+    with resource("mongo", mongo={"database": namespace}) as mongo:
+        db = mongo.db()
+        documents = base_documents(PRODUCTION_SPEC)
+        for batch in batches(documents, 5_000):
+            db[views.base].insert_many(batch, ordered=False)
+        year = [k for k in ELHUB_PARTITIONS.get_partition_keys() if k.startswith("2021-")]
+        all_partitions = PartitionSlice.from_keys(year)
 
-    def timed(partitions: list[ElhubPartition]) -> dict[str, float]:
-        seconds = {}
-        for name, refresh in refreshes.items():
-            started = time.perf_counter()
-            refresh(db, views, partitions)
-            seconds[name] = r(time.perf_counter() - started)
-        return seconds
+        def timed(partitions: PartitionSlice) -> dict[str, float]:
+            seconds = {}
+            for name, refresh in refreshes.items():
+                started = time.perf_counter()
+                refresh(db, views, partitions)
+                seconds[name] = r(time.perf_counter() - started)
+            return seconds
 
-    log(f"views from scratch for {len(all_partitions)} partitions")
-    scratch = timed(all_partitions)
-    # Revise one partition in the base collection, as its MongoDB asset would.
-    revised = ElhubPartition.from_key(partition_key)
-    current = {d["_id"]: d for d in documents if (d["price_area"], d["month"]) == (revised.price_area, revised.month)}
-    wanted = [{**d, "quantity_kwh": round(d["quantity_kwh"] * 1.1, 3)} for d in current.values()]
-    sync_documents(db[views.base], current, wanted)
-    log(f"views refreshed for {partition_key}")
-    incremental = timed([revised])
+        log(f"views from scratch for {len(all_partitions)} partitions")
+        scratch = timed(all_partitions)
+        # Revise one partition in the base collection, as its MongoDB asset would.
+        revised = PartitionSlice.from_keys([partition_key])
+        current = {d["_id"]: d for d in documents if (d["price_area"], d["month"]) in revised.pairs}
+        wanted = [{**d, "quantity_kwh": round(d["quantity_kwh"] * 1.1, 3)} for d in current.values()]
+        sync_documents(db[views.base], current, wanted)
+        log(f"views refreshed for {partition_key}")
+        incremental = timed(revised)
+        view_documents = {name: db[getattr(views, name)].estimated_document_count() for name in refreshes}
     return {
         "base_documents": len(documents),
-        "view_documents": {name: db[getattr(views, name)].estimated_document_count() for name in refreshes},
+        "view_documents": view_documents,
         "recompute_all_s": scratch,
         "recompute_all_total_s": r(sum(scratch.values())),
         "update_one_partition_s": incremental,
@@ -121,6 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = base_parser(__doc__.splitlines()[0])
     parser.add_argument("--partition", default=DEFAULT_PARTITION, help=f"partition revised (default {DEFAULT_PARTITION})")
     args = parser.parse_args(argv)
+    prepare_environment()
     result = header("views", args.latency_ms)
     with fresh_namespace("views") as namespace:
         result["views"] = time_views(namespace, args.partition)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 import re
 import threading
-import time
 from datetime import date
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
 import requests
+import tenacity.nap
 
 from ind320_assets.domain import CONSUMPTION, PRICE_AREAS, PRODUCTION, ElhubDataset
 from ind320_assets.elhub import SENT_PARAMETERS, ElhubApiError, ElhubClient, ElhubDataError
@@ -21,6 +22,10 @@ from ind320_devkit.replay.recorded import RECORDED_END, RECORDED_START
 from ind320_assets_tests.replay_fixtures import REPLAY_NOW, fast_client, recorded_rows, replay_server  # noqa: F401
 
 JANUARY_2021 = (date(2021, 1, 1), date(2021, 2, 1))
+# A hang fault holds its request for `hang_s` (35 s) or until the server stops, so a
+# short timeout always fires first: the hang cases do not depend on how busy the machine is.
+# A request that must succeed gets the helper's 10 s timeout instead.
+HANG_TIMEOUT_S = 0.3
 
 
 def group_sums(frame: pd.DataFrame, group_column: str = "production_group") -> dict[str, float]:
@@ -152,14 +157,13 @@ def test_the_recorded_real_hours_arrive_verbatim(replay_server: ReplayServer) ->
         Faults(server_error_first_n=3),
         Faults(malformed_json_first_n=2),
         Faults(truncated_body_first_n=2),
-        Faults(hang_first_n=1, hang_s=5.0),
         Faults(throttle_first_n=1, server_error_first_n=1, malformed_json_first_n=1, retry_after_s=0),
     ],
-    ids=["429", "5xx", "malformed-json", "truncated-body", "hang", "mixed"],
+    ids=["429", "5xx", "malformed-json", "truncated-body", "mixed"],
 )
 def test_transient_faults_are_retried_to_the_exact_frame(replay_server: ReplayServer, faults: Faults) -> None:
     replay_server.set_faults(faults)
-    client = fast_client(replay_server, timeout_s=0.5, max_concurrent_requests=1)
+    client = fast_client(replay_server, max_concurrent_requests=1)
     result = client.fetch(PRODUCTION, *JANUARY_2021, areas=["NO1"])
     failures = sum(
         getattr(faults, f"{kind}_first_n") for kind in ("hang", "throttle", "server_error", "malformed_json", "truncated_body")
@@ -168,22 +172,48 @@ def test_transient_faults_are_retried_to_the_exact_frame(replay_server: ReplaySe
     pd.testing.assert_frame_equal(result.frame, replay_server.frame(PRODUCTION, *JANUARY_2021, areas=["NO1"]))
 
 
+class ShortTimeoutFirst(requests.Session):
+    """A session whose first `n` requests get HANG_TIMEOUT_S instead of the client's timeout."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.short_left = n
+
+    def request(self, method, url, **kwargs):  # noqa: ANN001, ANN201 - requests' signature
+        if self.short_left > 0:
+            self.short_left -= 1
+            kwargs["timeout"] = HANG_TIMEOUT_S
+        return super().request(method, url, **kwargs)
+
+
+def test_a_hung_request_times_out_and_its_retry_gives_the_exact_frame(replay_server: ReplayServer) -> None:
+    # The first request hangs until the server stops, so its short timeout always fires;
+    # the retry is answered at once and has the helper's 10 s to arrive.
+    replay_server.set_faults(Faults(hang_first_n=1))
+    client = fast_client(replay_server, max_concurrent_requests=1, session=ShortTimeoutFirst(1))
+    result = client.fetch(PRODUCTION, *JANUARY_2021, areas=["NO1"])
+    assert result.report.requests_made == client.requests_made == 2
+    assert [r.fault for r in replay_server.requests] == ["hang", None]
+    pd.testing.assert_frame_equal(result.frame, replay_server.frame(PRODUCTION, *JANUARY_2021, areas=["NO1"]))
+
+
 @pytest.mark.parametrize(
-    ("faults", "status", "reason"),
+    ("faults", "timeout_s", "status", "reason"),
     [
-        (Faults(server_error_first_n=100), "HTTP 50", "Internal Server Error|Service Unavailable"),
-        (Faults(throttle_first_n=100, retry_after_s=0), "HTTP 429", "Too Many Requests"),
-        (Faults(malformed_json_first_n=100), "HTTP 200", "not valid JSON"),
-        (Faults(truncated_body_first_n=100), "no HTTP status", "ChunkedEncodingError|ConnectionError"),
-        (Faults(hang_first_n=100, hang_s=5.0), "no HTTP status", "Timeout"),
+        (Faults(server_error_first_n=100), 10.0, "HTTP 50", "Internal Server Error|Service Unavailable"),
+        (Faults(throttle_first_n=100, retry_after_s=0), 10.0, "HTTP 429", "Too Many Requests"),
+        (Faults(malformed_json_first_n=100), 10.0, "HTTP 200", "not valid JSON"),
+        (Faults(truncated_body_first_n=100), 10.0, "no HTTP status", "ChunkedEncodingError|ConnectionError"),
+        # Every request hangs until the server stops: only the timeout can end it.
+        (Faults(hang_first_n=100), HANG_TIMEOUT_S, "no HTTP status", "Timeout"),
     ],
     ids=["5xx", "429", "malformed-json", "truncated-body", "hang"],
 )
 def test_persistent_faults_end_in_a_clear_error_without_a_frame(
-    replay_server: ReplayServer, faults: Faults, status: str, reason: str
+    replay_server: ReplayServer, faults: Faults, timeout_s: float, status: str, reason: str
 ) -> None:
     replay_server.set_faults(faults)
-    client = fast_client(replay_server, timeout_s=0.3, max_attempts=3, max_concurrent_requests=1)
+    client = fast_client(replay_server, timeout_s=timeout_s, max_attempts=3, max_concurrent_requests=1)
     with pytest.raises(ElhubApiError) as caught:
         client.fetch(PRODUCTION, *JANUARY_2021, areas=["NO1"])
     message = str(caught.value)
@@ -194,11 +224,13 @@ def test_persistent_faults_end_in_a_clear_error_without_a_frame(
     assert caught.value.attempts == 3 and client.requests_made == 3
 
 
-def test_retry_after_is_honoured(replay_server: ReplayServer) -> None:
+def test_retry_after_is_honoured(replay_server: ReplayServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    # tenacity sleeps through `tenacity.nap.time`; a recording clock stands in for it.
+    waits: list[float] = []
+    monkeypatch.setattr(tenacity.nap, "time", SimpleNamespace(sleep=waits.append))
     replay_server.set_faults(Faults(throttle_first_n=1, retry_after_s=1))
-    started = time.monotonic()
     fast_client(replay_server).fetch(PRODUCTION, date(2021, 1, 1), date(2021, 1, 2), areas=["NO1"])
-    assert time.monotonic() - started >= 1.0
+    assert waits == [1.0]  # Retry-After, not the 1 ms backoff
     assert [r.status for r in replay_server.requests] == [429, 200]
 
 
@@ -235,7 +267,7 @@ def test_connection_refused_is_retried_then_reported() -> None:
     server = ReplayServer(port=0, now=REPLAY_NOW).start()
     url = server.url
     server.stop()
-    client = ElhubClient(base_url=url, max_attempts=2, backoff_base_s=0.001, timeout_s=1.0)
+    client = ElhubClient(base_url=url, max_attempts=2, backoff_base_s=0.001, timeout_s=10.0)
     with pytest.raises(ElhubApiError, match="after 2 attempts.*no HTTP status.*ConnectionError"):
         client.fetch(PRODUCTION, *JANUARY_2021, areas=["NO1"])
 
@@ -309,26 +341,26 @@ def test_bad_arguments_are_refused_before_any_request() -> None:
     assert client.requests_made == 0
 
 
-def test_the_rate_limiter_spaces_requests_across_threads() -> None:
-    limiter = RateLimiter(max_per_second=50.0)
-    stamps: list[float] = []
+def test_the_rate_limiter_gives_threads_distinct_evenly_spaced_slots() -> None:
+    # A stopped clock and a sleep that returns at once: each acquire's wait says which
+    # slot it reserved, whatever the scheduler does with the threads.
+    limiter = RateLimiter(max_per_second=50.0, clock=lambda: 100.0, sleep=lambda seconds: None)
+    waits: list[float] = []
     lock = threading.Lock()
 
     def burst() -> None:
         for _ in range(5):
-            limiter.acquire()
+            wait = limiter.acquire()
             with lock:
-                stamps.append(time.monotonic())
+                waits.append(wait)
 
     threads = [threading.Thread(target=burst) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    stamps.sort()
-    assert stamps[-1] - stamps[0] >= 19 * 0.02 * 0.95
-    # No one-second window may hold more than the limit; at this rate, no 0.1 s window more than 5(+1).
-    assert max(sum(1 for s in stamps if t <= s < t + 0.1) for t in stamps) <= 6
+    # 20 calls in 4 threads: 20 different slots, 1/50 s apart, none shared.
+    assert sorted(round(w, 9) for w in waits) == [round(k * 0.02, 9) for k in range(20)]
 
 
 def test_the_rate_limiter_waits_exactly_one_interval_per_call() -> None:

@@ -7,7 +7,6 @@ import math
 import os
 import subprocess
 import sys
-import time
 from datetime import date
 
 import numpy as np
@@ -152,15 +151,18 @@ def test_no1_hydro_starts_2021_with_the_known_real_values(production_2021: pd.Da
 
 
 def test_quantities_are_rounded_like_elhub_s(production_2021: pd.DataFrame) -> None:
-    def on_grid(values: np.ndarray, per_kwh: int) -> np.ndarray:
-        return np.isclose(values * per_kwh, np.round(values * per_kwh), atol=1e-6)
+    def off_grid(quantity: pd.Series, per_kwh: int) -> int:
+        values = quantity.to_numpy() * per_kwh
+        return int((~np.isclose(values, np.round(values), atol=1e-6)).sum())
 
-    for (area, group), rows in production_2021.groupby(["price_area", "production_group"]):
-        quantity = rows["quantity_kwh"].to_numpy()
-        assert on_grid(quantity, 1000).all(), (area, group)  # never finer than a Wh
-        if quantity.mean() >= 100:
-            # Big series in 0.1 kWh, bar one hour that absorbs the reference total's last digits.
-            assert (~on_grid(quantity, 10)).sum() <= 1, (area, group)
+    by_series = production_2021.groupby(["price_area", "production_group"])["quantity_kwh"]
+    assert {series: off_grid(q, 1000) for series, q in by_series} == dict.fromkeys(by_series.groups, 0)  # never finer than a Wh
+    # Series under 100 kWh/h on average stay in Wh; the big ones are in 0.1 kWh, bar one
+    # hour that absorbs the reference total's last digits.
+    small = {("NO1", "other"), ("NO2", "other"), ("NO3", "other"), ("NO3", "thermal"), ("NO4", "solar"),
+             ("NO5", "other"), ("NO5", "wind")}  # fmt: skip
+    assert {series for series, q in by_series if q.mean() < 100} == small
+    assert max(off_grid(q, 10) for series, q in by_series if series not in small) <= 1
 
 
 def test_the_data_has_daily_and_seasonal_shape(production_2021: pd.DataFrame) -> None:
@@ -204,12 +206,10 @@ def test_generation_is_deterministic_across_processes() -> None:
     assert here == there
 
 
-def test_one_month_of_all_areas_generates_well_under_a_second() -> None:
+def test_one_month_of_all_areas_generates_from_cold_caches() -> None:
     for cache in (generator.series_year, generator.shape, generator.noise, generator.level, generator.year_grid):
         cache.cache_clear()
-    started = time.perf_counter()
     frame = replay_frame(PRODUCTION, date(2023, 7, 1), date(2023, 8, 1), now=REPLAY_NOW)
-    assert time.perf_counter() - started < 1.0
     assert len(frame) == 25 * 744
 
 
@@ -273,11 +273,16 @@ def test_data_faults_drop_interior_hours_and_repeat_records() -> None:
     assert len(repeated) == len(frame) + 4 and repeated.duplicated().sum() == 4
 
 
-def test_latency_and_request_log(replay_server: ReplayServer) -> None:
-    replay_server.set_faults(Faults(latency_ms=200))
-    started = time.monotonic()
+def test_latency_is_fixed_plus_seeded_jitter() -> None:
+    assert [Faults(latency_ms=200).delay_s(i) for i in range(3)] == [0.2, 0.2, 0.2]
+    jittered = [Faults(latency_ms=100, jitter_ms=50, seed=1).delay_s(i) for i in range(50)]
+    assert jittered == [Faults(latency_ms=100, jitter_ms=50, seed=1).delay_s(i) for i in range(50)]
+    assert all(0.1 <= d < 0.15 for d in jittered) and len(set(jittered)) == 50
+
+
+def test_a_delayed_request_is_answered_and_logged(replay_server: ReplayServer) -> None:
+    replay_server.set_faults(Faults(latency_ms=50))
     get(replay_server, "/price-areas/NO1", dataset=PRODUCTION.dataset_id, startDate="2021-01-01", endDate="2021-01-02", extra="x")
-    assert time.monotonic() - started >= 0.2
     logged = replay_server.requests[-1]
     assert logged.path == "/energy-data/v0/price-areas/NO1" and logged.status == 200
     assert logged.params == {"dataset": PRODUCTION.dataset_id, "startDate": "2021-01-01", "endDate": "2021-01-02", "extra": "x"}

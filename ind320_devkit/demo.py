@@ -14,10 +14,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
 from ind320_assets.definitions import build_resources
+from ind320_assets.domain import PRICE_AREAS
+from ind320_assets.partition_slice import PartitionSlice
 from ind320_devkit.local_services.paths import LOCAL_DIR, LOG_DIR
 from ind320_devkit.local_services.replay import REPLAY_URL
 from ind320_devkit.local_services.runtime_env import apply_runtime_environment
@@ -29,11 +32,19 @@ SELECTION = f"group:{PRODUCTION_SPEC.group_name}"
 PROGRESS_MARKERS = ("RUN_START", "STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "RUN_SUCCESS", "RUN_FAILURE", "Error")
 
 
+def first_key(year: int) -> str:
+    return PartitionSlice.of([date(year, 1, 1)], PRICE_AREAS[:1]).keys[0]
+
+
+def last_key(year: int) -> str:
+    return PartitionSlice.of([date(year, 12, 1)], PRICE_AREAS[-1:]).keys[0]
+
+
 def backfill(year: int, env: dict[str, str], log_file: Path) -> int:
     command = [
         str(Path(sys.executable).with_name("dagster")), "asset", "materialize",
         "-m", "ind320_assets.definitions", "--select", SELECTION,
-        "--partition-range", f"{year}-01-01|NO1...{year}-12-01|NO5",
+        "--partition-range", f"{first_key(year)}...{last_key(year)}",
     ]
     print("$ " + " ".join(command[1:3]) + " " + " ".join(f'"{c}"' if "|" in c else c for c in command[3:]), flush=True)
     with log_file.open("w") as log, subprocess.Popen(
@@ -60,7 +71,7 @@ def _summary(year: int, cassandra, mongo) -> str:  # noqa: ANN001 - initialized 
         f"SELECT {group} FROM {keyspace}.{PRODUCTION_SPEC.cassandra_table} WHERE price_area = ? AND month = ?"
     )
     in_cassandra: Counter = Counter()
-    for area in ("NO1", "NO2", "NO3", "NO4", "NO5"):
+    for area in PRICE_AREAS:
         for month in range(1, 13):
             for row in cassandra.session().execute(select, (area, f"{year}-{month:02d}")):
                 in_cassandra[(area, getattr(row, group))] += 1

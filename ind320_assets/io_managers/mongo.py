@@ -26,8 +26,11 @@ class MongoCollection:
         self.collection, self.schema = collection, schema
 
     def ensure_indexes(self) -> None:
-        # create_indexes is a no-op for indexes that exist with the same keys.
-        self.collection.create_indexes(self.schema.mongo_indexes())
+        # One index per command, a no-op when it exists: FerretDB 1.24 drops the
+        # connection ("slice bounds out of range") when one createIndexes command
+        # names several indexes that already exist.
+        for index in self.schema.mongo_indexes():
+            self.collection.create_indexes([index])
 
     def current(self, partitions: PartitionSlice) -> dict[tuple[str, str], dict[str, dict]]:
         """{(area, month): {_id: document}} for the slice, in one query: FerretDB's

@@ -2,14 +2,15 @@
 
 A service is "ours" when its PID file names a live process whose command line
 carries the service's marker (by default this project's `.local` folder). Anything else holding the port is
-foreign, and we refuse to start rather than talk to the wrong server.
+foreign, and we refuse to start rather than talk to the wrong server. psutil
+answers the questions about processes: alive, command line, memory, who listens
+on a port, and ending a process tree.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-import re
-import signal
 import socket
 import subprocess
 import time
@@ -17,7 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from ind320_devkit.local_services.paths import LOCAL_DIR, LOG_DIR, RUN_DIR
+
+STOP_TIMEOUT_S = 30.0  # after SIGTERM, before SIGKILL
+KILL_TIMEOUT_S = 10.0
 
 
 class ServiceError(RuntimeError):
@@ -41,6 +47,7 @@ class ServiceStatus:
 
 
 def port_is_open(host: str, port: int) -> bool:
+    """Whether something accepts connections on `host:port` (what a client would see)."""
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex((host, port)) == 0
@@ -49,23 +56,55 @@ def port_is_open(host: str, port: int) -> bool:
 def port_owner(port: int) -> str:
     """A best-effort description of who listens on `port`, for error messages."""
     try:
-        out = subprocess.run(
-            ["ss", "-Hltnp", f"sport = :{port}"], capture_output=True, text=True, timeout=5
-        ).stdout
-    except (OSError, subprocess.TimeoutExpired):
+        listeners = [
+            conn.pid
+            for conn in psutil.net_connections(kind="tcp")
+            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port
+        ]
+        pid = next(pid for pid in listeners if pid is not None)
+        return f"{psutil.Process(pid).name()} (pid {pid})"
+    except (StopIteration, psutil.Error):
         return "an unknown process"
-    match = re.search(r'\("([^"]+)",pid=(\d+)', out)
-    return f"{match.group(1)} (pid {match.group(2)})" if match else "an unknown process"
 
 
 def process_rss_mib(pid: int) -> float | None:
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except psutil.Error:
         return None
-    return None
+
+
+def command_line_has(pid: int, marker: str) -> bool:
+    """Whether the live process `pid` carries `marker` in one of its arguments."""
+    try:
+        return any(marker in argument for argument in psutil.Process(pid).cmdline())
+    except psutil.Error:  # gone, a zombie, or not ours to read
+        return False
+
+
+def stop_process_tree(pid: int, timeout_s: float = STOP_TIMEOUT_S) -> None:
+    """SIGTERM `pid` and all its descendants; SIGKILL whatever is left after `timeout_s`.
+
+    Waiting through psutil also reaps the process when it is our child (it is
+    when `up` and `down` run in one Python process).
+    """
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]  # taken before the parent dies and they are re-parented
+    except psutil.NoSuchProcess:
+        return
+    for process in tree:
+        try:
+            process.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(tree, timeout=timeout_s)
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=KILL_TIMEOUT_S)
 
 
 class ManagedService:
@@ -104,10 +143,9 @@ class ManagedService:
         """The PID from our PID file, if that process is alive and really ours."""
         try:
             pid = int(self.pid_file.read_text().strip())
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
         except (OSError, ValueError):
             return None
-        return pid if self.ownership_marker in cmdline else None
+        return pid if command_line_has(pid, self.ownership_marker) else None
 
     def status(self) -> ServiceStatus:
         pid = self.own_pid()
@@ -141,12 +179,12 @@ class ManagedService:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env=self.environment(),
-                start_new_session=True,  # its own process group, so `down` can stop all of it
+                start_new_session=True,  # detached from the terminal, so Ctrl-C there does not stop it
             )
         self.pid_file.write_text(str(proc.pid))
         started = time.monotonic()
         # Poll the child itself: the JVM launcher may re-exec, which briefly
-        # blanks /proc/PID/cmdline and would fool the ownership check.
+        # blanks its command line and would fool the ownership check.
         self._wait_until_ready(lambda: proc.poll() is None)
         return f"{self.name}: started (pid {proc.pid}) in {time.monotonic() - started:.1f}s"
 
@@ -167,13 +205,7 @@ class ManagedService:
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return f"{self.name}: not running"
-        try:
-            os.killpg(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        if not _wait_for_exit(pid, timeout_s=30):
-            os.killpg(pid, signal.SIGKILL)
-            _wait_for_exit(pid, timeout_s=10)
+        stop_process_tree(pid)
         self.pid_file.unlink(missing_ok=True)
         return f"{self.name}: stopped (pid {pid})"
 
@@ -184,24 +216,8 @@ class ManagedService:
             return "(no log)"
 
 
-def _wait_for_exit(pid: int, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            # Reap it if it is our child (it is when `up` and `down` share a process).
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        if not Path(f"/proc/{pid}").exists():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def file_digest(*paths: Path) -> str:
     """A cache key for build inputs: rebuild only when one of them changed."""
-    import hashlib
-
     digest = hashlib.sha256()
     for path in paths:
         digest.update(path.read_bytes())
