@@ -33,18 +33,25 @@ ENVIRONMENT: dict[str, dict[str, str]] = {
         "password": "CASSANDRA_PASSWORD",
         "keyspace": "CASSANDRA_KEYSPACE",
         "replication": "CASSANDRA_REPLICATION",
+        "local_datacenter": "CASSANDRA_LOCAL_DC",
+        "write_consistency": "CASSANDRA_WRITE_CONSISTENCY",
+        "read_consistency": "CASSANDRA_READ_CONSISTENCY",
     },
     "spark": {
         "master": "SPARK_MASTER",
         "driver_memory": "SPARK_DRIVER_MEMORY",
+        "driver_host": "SPARK_DRIVER_HOST",
+        "executor_memory": "SPARK_EXECUTOR_MEMORY",
+        "executor_cores": "SPARK_EXECUTOR_CORES",
         "jars": "SPARK_JARS",
         "packages": "SPARK_PACKAGES",
         "java_home": "SPARK_JAVA_HOME",
+        "event_log_dir": "SPARK_EVENT_LOG_DIR",
     },
     "mongo": {"uri": "MONGO_URI", "database": "MONGO_DB"},
     "parquet_io_manager": {"base_dir": "ELHUB_RAW_DIR"},
 }
-INT_FIELDS = {"port"}
+INT_FIELDS = {"port", "executor_cores"}
 
 
 def from_environment(resource: str) -> dict[str, EnvVar]:

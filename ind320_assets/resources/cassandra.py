@@ -1,15 +1,19 @@
-"""A cassandra-driver session for what Spark's connector does not do: DDL and deletes."""
+"""A cassandra-driver session for what Spark's connector does not do: DDL, deletes and check reads."""
 
 from __future__ import annotations
 
+import ast
+
+from cassandra import ConsistencyLevel
 from cassandra.auth import PlainTextAuthProvider
-from cassandra.cluster import Cluster, Session
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
 
 class CassandraResource(ConfigurableResource):
-    """Where Cassandra is, how to log in, and how new keyspaces replicate."""
+    """Where Cassandra is, how to log in, how new keyspaces replicate, and how sure reads and writes are."""
 
     hosts: str = "127.0.0.1"  # comma-separated contact points
     port: int = 9042
@@ -18,6 +22,12 @@ class CassandraResource(ConfigurableResource):
     keyspace: str = "elhub"  # where the platform's tables live
     # CQL replication map for keyspaces we create; SimpleStrategy 1 suits one node.
     replication: str = "{'class': 'SimpleStrategy', 'replication_factor': 1}"
+    # The datacenter whose nodes the driver prefers; empty lets the driver take the first contact point's.
+    local_datacenter: str = ""
+    # Consistency levels of the driver's deletes and check reads and of Spark's writes and reads.
+    # Empty means LOCAL_QUORUM when the replication factor is above 1, else LOCAL_ONE.
+    write_consistency: str = ""
+    read_consistency: str = ""
 
     _cluster: Cluster | None = PrivateAttr(default=None)
     _session: Session | None = PrivateAttr(default=None)
@@ -26,11 +36,31 @@ class CassandraResource(ConfigurableResource):
     def contact_points(self) -> list[str]:
         return [h.strip() for h in self.hosts.split(",") if h.strip()]
 
+    @property
+    def replication_factor(self) -> int:
+        """The largest factor in the replication map (per datacenter, or SimpleStrategy's)."""
+        factors = [int(v) for k, v in ast.literal_eval(self.replication).items() if k != "class"]
+        return max(factors)
+
+    def consistency(self, kind: str) -> str:
+        """The consistency level's name for `kind` "write" or "read"."""
+        chosen = self.write_consistency if kind == "write" else self.read_consistency
+        return (chosen or ("LOCAL_QUORUM" if self.replication_factor > 1 else "LOCAL_ONE")).upper()
+
+    def consistency_level(self, kind: str) -> int:
+        return ConsistencyLevel.name_to_value[self.consistency(kind)]
+
     def session(self) -> Session:
-        """One driver session per resource instance, opened on first use."""
+        """One driver session per resource instance, opened on first use; reads at the read level."""
         if self._session is None:
             auth = PlainTextAuthProvider(self.username, self.password or "") if self.username else None
-            self._cluster = Cluster(self.contact_points, port=self.port, auth_provider=auth)
+            profile = ExecutionProfile(
+                load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=self.local_datacenter or None)),
+                consistency_level=self.consistency_level("read"),
+            )
+            self._cluster = Cluster(
+                self.contact_points, port=self.port, auth_provider=auth, execution_profiles={EXEC_PROFILE_DEFAULT: profile}
+            )
             self._session = self._cluster.connect()
         return self._session
 

@@ -31,6 +31,12 @@ class SparkCassandraResource(ConfigurableResource):
     cassandra: CassandraResource  # where the connector connects, with the same credentials
     master: str = "local[2]"
     driver_memory: str = "2g"
+    # Loopback suits local mode and a cluster on this machine, whatever the hostname
+    # resolves to; on a real cluster, the driver's address that executors can reach.
+    driver_host: str = "127.0.0.1"
+    # Per executor, on a cluster; local mode runs everything in the driver.
+    executor_memory: str = "1g"
+    executor_cores: int = 1
     shuffle_partitions: int = 4
     # The connector: comma-separated jar paths or URLs, or Maven coordinates that
     # Spark resolves at start (e.g. CONNECTOR_PACKAGE). One of the two is needed.
@@ -38,6 +44,9 @@ class SparkCassandraResource(ConfigurableResource):
     packages: str = ""
     # Spark 3.5 runs on Java 17; set this when the machine's default Java is another.
     java_home: str = ""
+    # Where Spark writes its event log (for a history server, or to see which executor
+    # ran which task); empty writes none.
+    event_log_dir: str = ""
     # Boot the JVM in the background as soon as a run that uses Spark starts, so it
     # starts while the raw step fetches instead of after it.
     start_early: bool = True
@@ -65,17 +74,26 @@ class SparkCassandraResource(ConfigurableResource):
             "spark.master": self.master,
             "spark.app.name": "ind320_assets",
             "spark.driver.memory": self.driver_memory,
+            "spark.executor.memory": self.executor_memory,
+            "spark.executor.cores": str(self.executor_cores),
             "spark.sql.session.timeZone": "UTC",
             "spark.sql.shuffle.partitions": str(self.shuffle_partitions),
             "spark.sql.execution.arrow.pyspark.enabled": "true",
             "spark.sql.extensions": "com.datastax.spark.connector.CassandraSparkExtensions",
             "spark.ui.enabled": "false",
-            # Local mode talks to itself; stay on loopback whatever the hostname resolves to.
-            "spark.driver.host": "127.0.0.1",
-            "spark.driver.bindAddress": "127.0.0.1",
+            # Executors connect back to the driver here: an address they can reach.
+            "spark.driver.host": self.driver_host,
+            "spark.driver.bindAddress": self.driver_host,
             "spark.cassandra.connection.host": self.cassandra.hosts,
             "spark.cassandra.connection.port": str(self.cassandra.port),
+            "spark.cassandra.output.consistency.level": self.cassandra.consistency("write"),
+            "spark.cassandra.input.consistency.level": self.cassandra.consistency("read"),
         }
+        if self.event_log_dir:
+            config["spark.eventLog.enabled"] = "true"
+            config["spark.eventLog.dir"] = self.event_log_dir
+        if self.cassandra.local_datacenter:
+            config["spark.cassandra.connection.localDC"] = self.cassandra.local_datacenter
         if self.jars:
             config["spark.jars"] = self.jars
         if self.packages:

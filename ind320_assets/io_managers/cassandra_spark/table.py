@@ -75,6 +75,7 @@ class CassandraTable:
                 f"DELETE FROM {self.qualified_name} WHERE "
                 + " AND ".join(f"{c} = ?" for c in self.schema.primary_key)
             )
+            delete.consistency_level = self.cassandra.consistency_level("write")
             execute_concurrent_with_args(session, delete, stale, concurrency=64, raise_on_first_error=True)
         return len(stale)
 
