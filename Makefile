@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser services-up services-down services-status test test-fast demo dev bench clean-local
+.PHONY: install browser services-up services-down services-status test test-fast demo dev bench clean-local cluster-up cluster-down cluster-env
 
 # The virtualenv is rebuilt when the pins change; pip's cache keeps a rebuild quick.
 $(STAMP): requirements.lock pyproject.toml
@@ -28,6 +28,18 @@ services-down:
 
 services-status: install
 	$(PY) -m ind320_devkit.local_services status
+
+# A three-node Cassandra ring (127.0.0.1-3:9142) and a Spark standalone master with two
+# workers (spark://127.0.0.1:7077), beside the single-node services.
+# `eval "$$(make -s cluster-env)"` points the platform at it.
+cluster-up: install
+	$(PY) -m ind320_devkit.cluster up
+
+cluster-down: install
+	$(PY) -m ind320_devkit.cluster down
+
+cluster-env: install
+	@$(PY) -m ind320_devkit.cluster env
 
 # The UI test drives Debian's Chromium (never a downloaded browser).
 browser:

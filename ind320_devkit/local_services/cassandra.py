@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from ind320_devkit.local_services.java import find_java17_home
@@ -18,18 +19,20 @@ POM = SERVICES_SOURCE / "cassandra" / "pom.xml"
 
 # A laptop-sized single node: one token, no snapshots on DROP/TRUNCATE (tests
 # drop keyspaces all the time), and the Cassandra 5 storage format from day one.
+# The cluster in `ind320_devkit.cluster` fills the same template with its own
+# names, addresses, tokens and snitch, and appends its extra settings.
 CASSANDRA_YAML = """\
-cluster_name: ind320-local
-num_tokens: 1
-initial_token: 0
+cluster_name: {cluster_name}
+num_tokens: {num_tokens}
+initial_token: {initial_token}
 partitioner: org.apache.cassandra.dht.Murmur3Partitioner
-endpoint_snitch: SimpleSnitch
+endpoint_snitch: {snitch}
 seed_provider:
   - class_name: org.apache.cassandra.locator.SimpleSeedProvider
     parameters:
-      - seeds: "127.0.0.1:{storage_port}"
-listen_address: 127.0.0.1
-rpc_address: 127.0.0.1
+      - seeds: "{seeds}"
+listen_address: {address}
+rpc_address: {address}
 storage_port: {storage_port}
 native_transport_port: {port}
 start_native_transport: true
@@ -46,7 +49,7 @@ authenticator: AllowAllAuthenticator
 authorizer: AllowAllAuthorizer
 concurrent_reads: 8
 concurrent_writes: 16
-"""
+{extra}"""
 
 LOGBACK_XML = """\
 <configuration>
@@ -78,6 +81,57 @@ JAVA17_MODULE_FLAGS = [
 ]
 
 
+def cassandra_yaml(
+    *,
+    port: int,
+    storage_port: int,
+    data: Path,
+    address: str = "127.0.0.1",
+    seeds: str | None = None,
+    cluster_name: str = "ind320-local",
+    num_tokens: int = 1,
+    initial_token: str = "0",
+    snitch: str = "SimpleSnitch",
+    extra: str = "",
+) -> str:
+    """cassandra.yaml for one node; the defaults are the single local node's."""
+    return CASSANDRA_YAML.format(
+        cluster_name=cluster_name, num_tokens=num_tokens, initial_token=initial_token, snitch=snitch,
+        seeds=seeds or f"{address}:{storage_port}", address=address,
+        port=port, storage_port=storage_port, data=data, extra=extra,
+    )
+
+
+def cassandra_command(
+    *,
+    heap: str,
+    conf_dir: Path,
+    lib_dir: Path,
+    data_dir: Path,
+    log_dir: Path,
+    direct_memory: str = "512M",
+    system_properties: Sequence[str] = (),
+) -> list[str]:
+    """The CassandraDaemon command line on Java 17, without Cassandra's shell scripts."""
+    java_home = find_java17_home()
+    jamm = next(lib_dir.glob("jamm-*.jar"))
+    return [
+        str(java_home / "bin" / "java"),
+        f"-Xms{heap}", f"-Xmx{heap}", "-Xss256k",
+        "-XX:+UseG1GC", f"-XX:MaxDirectMemorySize={direct_memory}", "-XX:+HeapDumpOnOutOfMemoryError",
+        f"-javaagent:{jamm}",  # Cassandra measures memtable sizes with jamm
+        *JAVA17_MODULE_FLAGS,
+        f"-Dcassandra.config=file://{conf_dir / 'cassandra.yaml'}",
+        f"-Dlogback.configurationFile={conf_dir / 'logback.xml'}",
+        f"-Dcassandra.logdir={log_dir}",
+        f"-Dcassandra.storagedir={data_dir}",
+        "-Dcassandra-foreground=yes",
+        *system_properties,
+        "-cp", f"{conf_dir}:{lib_dir}/*",
+        "org.apache.cassandra.service.CassandraDaemon",
+    ]
+
+
 class Cassandra(ManagedService):
     name = "cassandra"
     start_timeout_s = 180.0
@@ -91,30 +145,19 @@ class Cassandra(ManagedService):
         resolve_jars(POM, LIB_DIR)
         CONF_DIR.mkdir(parents=True, exist_ok=True)
         (CONF_DIR / "cassandra.yaml").write_text(
-            CASSANDRA_YAML.format(port=self.port, storage_port=self.storage_port, data=DATA_DIR)
+            cassandra_yaml(port=self.port, storage_port=self.storage_port, data=DATA_DIR)
         )
         (CONF_DIR / "logback.xml").write_text(LOGBACK_XML.format(log=LOG_DIR / "cassandra-system.log"))
 
     def command(self) -> list[str]:
-        java_home = find_java17_home()
-        jamm = next(LIB_DIR.glob("jamm-*.jar"))
-        return [
-            str(java_home / "bin" / "java"),
-            f"-Xms{self.heap}", f"-Xmx{self.heap}", "-Xss256k",
-            "-XX:+UseG1GC", "-XX:MaxDirectMemorySize=512M", "-XX:+HeapDumpOnOutOfMemoryError",
-            f"-javaagent:{jamm}",  # Cassandra measures memtable sizes with jamm
-            *JAVA17_MODULE_FLAGS,
-            f"-Dcassandra.config=file://{CONF_DIR / 'cassandra.yaml'}",
-            f"-Dlogback.configurationFile={CONF_DIR / 'logback.xml'}",
-            f"-Dcassandra.logdir={LOG_DIR}",
-            f"-Dcassandra.storagedir={DATA_DIR}",
-            "-Dcassandra-foreground=yes",
-            # A single fresh node has no one to gossip with; don't wait for it.
-            "-Dcassandra.skip_wait_for_gossip_to_settle=0",
-            "-Dcassandra.superuser_setup_delay_ms=0",
-            "-cp", f"{CONF_DIR}:{LIB_DIR}/*",
-            "org.apache.cassandra.service.CassandraDaemon",
-        ]
+        return cassandra_command(
+            heap=self.heap, conf_dir=CONF_DIR, lib_dir=LIB_DIR, data_dir=DATA_DIR, log_dir=LOG_DIR,
+            system_properties=[
+                # A single fresh node has no one to gossip with; don't wait for it.
+                "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+                "-Dcassandra.superuser_setup_delay_ms=0",
+            ],
+        )
 
     def is_ready(self) -> bool:
         """Ready means a CQL client gets an answer from system.local."""

@@ -39,11 +39,11 @@ class ServiceStatus:
     log_file: Path
     rss_mib: float | None = None
 
-    def line(self) -> str:
+    def line(self, name_width: int = 10) -> str:
         pid = self.pid if self.pid is not None else "-"
         rss = f"{self.rss_mib:.0f} MiB" if self.rss_mib is not None else "-"
         port = self.port if self.port is not None else "-"
-        return f"{self.name:<10} {self.state:<8} pid={pid:<8} port={port:<6} rss={rss:<9} log={self.log_file}"
+        return f"{self.name:<{name_width}} {self.state:<8} pid={pid:<8} port={port:<6} rss={rss:<9} log={self.log_file}"
 
 
 def port_is_open(host: str, port: int) -> bool:
@@ -105,6 +105,37 @@ def stop_process_tree(pid: int, timeout_s: float = STOP_TIMEOUT_S) -> None:
         except psutil.NoSuchProcess:
             pass
     psutil.wait_procs(alive, timeout=KILL_TIMEOUT_S)
+
+
+def kill_process_tree(pid: int) -> None:
+    """SIGKILL `pid` and its descendants at once, as if their machine died; wait until they are gone."""
+    try:
+        root = psutil.Process(pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return
+    for process in tree:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(tree, timeout=KILL_TIMEOUT_S)
+
+
+def processes_marked(marker: str) -> list[psutil.Process]:
+    """Live processes with `marker` in an argument or in their working directory.
+
+    The working directory catches what a service spawns without naming its
+    folder on the command line (Spark executors run inside the worker's work dir).
+    """
+    found = []
+    for process in psutil.process_iter(["cmdline", "cwd"]):
+        if process.pid == os.getpid():  # the caller may well be standing in that folder
+            continue
+        arguments = process.info["cmdline"] or []
+        if any(marker in argument for argument in arguments) or marker in (process.info["cwd"] or ""):
+            found.append(process)
+    return found
 
 
 class ManagedService:
@@ -170,7 +201,7 @@ class ManagedService:
                 f"the service's environment variables instead of `make services-up`."
             )
         self.prepare()
-        for folder in (RUN_DIR, LOG_DIR):
+        for folder in (RUN_DIR, LOG_DIR, self.pid_file.parent, self.log_file.parent):
             folder.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             proc = subprocess.Popen(
@@ -208,6 +239,15 @@ class ManagedService:
         stop_process_tree(pid)
         self.pid_file.unlink(missing_ok=True)
         return f"{self.name}: stopped (pid {pid})"
+
+    def kill(self) -> str:
+        """SIGKILL the service and its children with no chance to shut down cleanly (failure tests)."""
+        pid = self.own_pid()
+        if pid is None:
+            return f"{self.name}: not running"
+        kill_process_tree(pid)
+        self.pid_file.unlink(missing_ok=True)
+        return f"{self.name}: killed (pid {pid})"
 
     def log_tail(self, lines: int = 30) -> str:
         try:
