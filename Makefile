@@ -68,5 +68,5 @@ dev: services-up
 bench: services-up
 	$(PY) -m bench.run_all
 
-clean-local: services-down
+clean-local: cluster-down services-down
 	rm -rf .local
