@@ -11,12 +11,17 @@ STAMP := $(VENV)/.installed
 .PHONY: install browser services-up services-down services-status test test-fast demo dev bench clean-local cluster-up cluster-down cluster-env
 
 # The virtualenv is rebuilt when the pins change; pip's cache keeps a rebuild quick.
+# Each phase says what it does and how long it took; pip's own progress shows on a cold cache.
+# PYTHONWARNINGS silences setuptools' notice about editable installs, which asks nothing of us.
 $(STAMP): requirements.lock pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.lock
-	$(PY) -m pip install -q --no-deps -e .
-	touch $@
+	@start=$$(date +%s); echo "install: virtualenv and pip"; \
+	  test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+	  $(PY) -m pip install -q --upgrade pip && echo "install: pip ready in $$(( $$(date +%s) - start ))s"
+	@start=$$(date +%s); echo "install: Python packages from requirements.lock (a few minutes on a cold cache)"; \
+	  $(PY) -m pip install --progress-bar off -r requirements.lock | grep -E "^(Collecting|Successfully)" | sed 's/^/  /'; \
+	  test $${PIPESTATUS[0]} -eq 0 && echo "install: packages in $$(( $$(date +%s) - start ))s"
+	@PYTHONWARNINGS=ignore $(PY) -m pip install -q --no-deps -e . && echo "install: ind320_assets (editable)"
+	@touch $@
 
 install: $(STAMP)
 

@@ -13,6 +13,7 @@ import math
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -161,17 +162,34 @@ def mongo_summary(namespace: str, months: list[date]) -> dict:
     return {(m, a, g): (len(rows), math.fsum(rows["quantity_kwh"])) for (m, a, g), rows in frame.groupby(["month", "price_area", GROUP])}
 
 
-class KillDuringCassandraStep:
-    """SIGKILLs `victim` a second into the Cassandra step, while its Spark job writes."""
+class KillWhenTasksRun:
+    """Once the Cassandra step starts, SIGKILLs `victim` as soon as a Spark task starts on one of
+    the `watched` workers' executors: the failure lands while the run's Spark job works."""
 
-    def __init__(self, victim) -> None:  # noqa: ANN001 - a Cassandra node or a Spark worker
-        self.victim, self.done = victim, False
+    def __init__(self, victim, watched) -> None:  # noqa: ANN001 - a node or a worker; worker handles
+        self.victim, self.watched, self.done = victim, watched, False
+        self.armed = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _tasks_started(self) -> int:
+        logs = [log for worker in self.watched for log in worker.work_dir.glob("*/*/stderr")]
+        return sum(log.read_text(errors="replace").count("Running task") for log in logs)
+
+    def _watch(self) -> None:
+        self.armed.wait()
+        before = self._tasks_started()
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if self._tasks_started() > before:
+                self.victim.kill()
+                self.done = True
+                return
+            time.sleep(0.05)
 
     def __call__(self, step_start_line: str) -> None:
-        if "elhub_production_cassandra" in step_start_line and not self.done:
-            time.sleep(1.0)
-            self.victim.kill()
-            self.done = True
+        if "elhub_production_cassandra" in step_start_line:
+            self.armed.set()
 
 
 ALL_CHECKS_GREEN = {"hours_complete": True, "rows_not_withdrawn": True, "matches_raw": True, "matches_cassandra": True}
@@ -213,7 +231,7 @@ def test_a_backfill_runs_on_the_workers_executors_and_lands_exactly(topology, na
 def test_a_cassandra_node_killed_during_the_write_loses_nothing(topology, namespace, cluster_replay, cluster_run):
     months = months_of(4, 6)
     victim = topology.cassandra_nodes[-1]
-    kill = KillDuringCassandraStep(victim)
+    kill = KillWhenTasksRun(victim, watched=topology.spark_workers)
     code, took, output = cluster_run("2021-04-01|NO1...2021-06-01|NO5", on_step_start=kill)
     assert kill.done
     print(f"run with {victim.address} killed during the write: exit {code} in {took:.1f}s")
@@ -242,7 +260,7 @@ def test_a_cassandra_node_killed_during_the_write_loses_nothing(topology, namesp
 def test_a_spark_worker_killed_during_a_run_is_replaced_by_the_other(topology, namespace, cluster_replay, cluster_run):
     months = months_of(7, 9)
     victim = topology.spark_workers[-1]
-    kill = KillDuringCassandraStep(victim)
+    kill = KillWhenTasksRun(victim, watched=[victim])
     try:
         code, took, output = cluster_run("2021-07-01|NO1...2021-09-01|NO5", on_step_start=kill)
     finally:

@@ -3,13 +3,16 @@
 Same partitions as the collection: materializing (month, area) refreshes what
 that partition owns in each view, so a rematerialized partition is followed by
 a small update, not a recomputation of the whole view.
+
+The daily totals and the hourly series are computed in pandas from the run's
+rows as the Cassandra IO manager reads them back (only the run's partitions,
+through Spark), not by a MongoDB aggregation: FerretDB groups slowly and scans
+every document for any filter. They still depend on the MongoDB asset, so the
+views are published after the base collection they summarize.
 """
 
-
-from collections.abc import Callable
-
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
-from pymongo.database import Database
+import pandas as pd
+from dagster import AssetExecutionContext, AssetIn, AssetKey, AssetsDefinition, MaterializeResult, asset
 
 from ind320_assets.assets.policies import SINGLE_RUN
 from ind320_assets.assets.spec import ElhubAssetSpec
@@ -23,59 +26,68 @@ from ind320_assets.views.refresh import (
     refresh_yearly_totals,
 )
 
-Refresh = Callable[[Database, ViewCollections, PartitionSlice], dict[str, int]]
 
-
-def _view_asset(
-    key: AssetKey, upstream: AssetKey, collection: str, views: ViewCollections, refresh: Refresh,
-    description: str, group_name: str,
-) -> AssetsDefinition:
-    @asset(
-        key=key,
-        deps=[upstream],
-        description=description,
-        partitions_def=ELHUB_PARTITIONS,
-        backfill_policy=SINGLE_RUN,
-        group_name=group_name,
-        kinds={"mongodb"},
-    )
-    def view(context: AssetExecutionContext, mongo: MongoResource) -> MaterializeResult:
-        counts = refresh(mongo.db(), views, PartitionSlice.from_keys(context.partition_keys))
-        return MaterializeResult(metadata={
-            "dagster/table_name": f"{mongo.database}.{collection}",
-            **{f"documents_{name}": n for name, n in counts.items()},
-        })
-
-    return view
+def _result(mongo: MongoResource, collection: str, counts: dict[str, int]) -> MaterializeResult:
+    return MaterializeResult(metadata={
+        "dagster/table_name": f"{mongo.database}.{collection}",
+        **{f"documents_{name}": n for name, n in counts.items()},
+    })
 
 
 def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
     """Daily totals, yearly totals and hourly series for one `ElhubAssetSpec`."""
     views = ViewCollections(spec.mongo_collection, spec.group_column)
-    common = {"views": views, "group_name": spec.group_name}
-    return [
-        _view_asset(
-            spec.key("daily_totals"), spec.key("mongo"), views.daily_totals, refresh=refresh_daily_totals,
-            description=(
-                f"kWh per (price area, {spec.group_column}, local day) in `{views.daily_totals}`, "
-                "aggregated in MongoDB from this partition's hours. `_id` = area|group|YYYY-MM-DD."
-            ),
-            **common,
+    common = {
+        "partitions_def": ELHUB_PARTITIONS,
+        "backfill_policy": SINGLE_RUN,
+        "group_name": spec.group_name,
+        "kinds": {"pandas", "mongodb"},
+    }
+    # The run's stored rows, as pandas, read back from Cassandra for the run's partitions only.
+    stored_rows = {"stored": AssetIn(spec.key("cassandra"))}
+    published_after: list[AssetKey] = [spec.key("mongo")]
+
+    @asset(
+        key=spec.key("daily_totals"),
+        ins=stored_rows,
+        deps=published_after,
+        description=(
+            f"kWh per (price area, {spec.group_column}, local day) in `{views.daily_totals}`, summed "
+            "exactly in pandas from this run's rows as read back from Cassandra, and published after "
+            f"`{spec.mongo_collection}`. `_id` = area|group|YYYY-MM-DD."
         ),
-        _view_asset(
-            spec.key("yearly_totals"), spec.key("daily_totals"), views.yearly_totals, refresh=refresh_yearly_totals,
-            description=(
-                f"kWh per (price area, {spec.group_column}, year) in `{views.yearly_totals}`: a year's pie "
-                "chart is one query. Recomputed for the partition's area and year from the daily totals."
-            ),
-            **common,
+        **common,
+    )
+    def daily_totals(context: AssetExecutionContext, stored: pd.DataFrame, mongo: MongoResource) -> MaterializeResult:
+        partitions = PartitionSlice.from_keys(context.partition_keys)
+        return _result(mongo, views.daily_totals, refresh_daily_totals(mongo.db(), views, partitions, stored))
+
+    @asset(
+        key=spec.key("yearly_totals"),
+        deps=[spec.key("daily_totals")],
+        description=(
+            f"kWh per (price area, {spec.group_column}, year) in `{views.yearly_totals}`: a year's pie "
+            "chart is one query. Recomputed for the partition's area and year from the daily totals."
         ),
-        _view_asset(
-            spec.key("hourly_series"), spec.key("mongo"), views.hourly_series, refresh=refresh_hourly_series,
-            description=(
-                f"One document per (price area, month) in `{views.hourly_series}` with every group's hourly "
-                "kWh side by side: `find_one({'_id': 'NO1|2021-10'})` draws the month's line chart."
-            ),
-            **common,
+        **common,
+    )
+    def yearly_totals(context: AssetExecutionContext, mongo: MongoResource) -> MaterializeResult:
+        partitions = PartitionSlice.from_keys(context.partition_keys)
+        return _result(mongo, views.yearly_totals, refresh_yearly_totals(mongo.db(), views, partitions))
+
+    @asset(
+        key=spec.key("hourly_series"),
+        ins=stored_rows,
+        deps=published_after,
+        description=(
+            f"One document per (price area, month) in `{views.hourly_series}` with every group's hourly "
+            "kWh side by side, built from this run's rows as read back from Cassandra: "
+            "`find_one({'_id': 'NO1|2021-10'})` draws the month's line chart."
         ),
-    ]
+        **common,
+    )
+    def hourly_series(context: AssetExecutionContext, stored: pd.DataFrame, mongo: MongoResource) -> MaterializeResult:
+        partitions = PartitionSlice.from_keys(context.partition_keys)
+        return _result(mongo, views.hourly_series, refresh_hourly_series(mongo.db(), views, partitions, stored))
+
+    return [daily_totals, yearly_totals, hourly_series]

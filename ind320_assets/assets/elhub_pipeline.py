@@ -37,7 +37,6 @@ from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets.revisions import REVISIONS_METADATA_KEY, materialized_fingerprints, revision_fingerprints
 from ind320_assets.row_schema import CASSANDRA_TABLE_KEY, COLUMN_SCHEMA_KEY, MONGO_COLLECTION_KEY
-from ind320_assets.views.refresh import with_day_key
 
 
 def store_rows(raw: pd.DataFrame, spec: ElhubAssetSpec) -> pd.DataFrame:
@@ -141,8 +140,7 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         description=(
             f"`{dataset_id}` for dashboards: read back from Cassandra through Spark and stored in "
             f"MongoDB collection `{spec.mongo_collection}`, one document per (price_area, "
-            f"{group_column}, start_time) under a unique index, with its local `month` and the "
-            "`day_key` (area|group|local day) the daily-totals view groups by."
+            f"{group_column}, start_time) under a unique index, with its local `month`."
         ),
         ins={"stored": AssetIn(cassandra_key)},
         partitions_def=ELHUB_PARTITIONS,
@@ -157,7 +155,7 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
     def mongo_asset(context: AssetExecutionContext, stored: pd.DataFrame, mongo: MongoResource) -> Iterator:
         partitions = PartitionSlice.from_keys(context.partition_keys)
         rows = stored[spec.stored_schema.names]
-        yield Output(with_day_key(rows, group_column))
+        yield Output(rows)
         actual = mongo_summary(mongo, spec.mongo_collection, group_column, partitions)
         yield matches("matches_cassandra", mongo_key, summarize(rows, partitions, group_column), actual)
 

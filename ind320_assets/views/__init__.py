@@ -1,1 +1,1 @@
-"""Dashboard views: MongoDB collections derived from the base collections, per partition."""
+"""Dashboard views: MongoDB collections summarizing a dataset, computed per partition from its stored rows."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 
 from ind320_devkit.local_services.paths import LOCAL_DIR, SERVICES_SOURCE
 from ind320_devkit.local_services.process import ManagedService, ServiceError, file_digest, port_is_open
@@ -33,12 +34,15 @@ class FerretDB(ManagedService):
         if shutil.which("go") is None:
             raise ServiceError("ferretdb: the Go toolchain is needed to build the local MongoDB-wire server")
         BINARY.parent.mkdir(parents=True, exist_ok=True)
+        print("ferretdb:  building FerretDB 1.24 with go build (a minute or two when cold)...", flush=True)
+        started = time.monotonic()
         result = subprocess.run(
             ["go", "build", "-trimpath", "-o", str(BINARY), "."],
             cwd=SOURCE, capture_output=True, text=True,
         )
         if result.returncode != 0:
             raise ServiceError(f"ferretdb: go build failed:\n{result.stderr[-3000:]}")
+        print(f"ferretdb:  built in {time.monotonic() - started:.1f}s", flush=True)
         stamp.write_text(digest)
 
     def command(self) -> list[str]:

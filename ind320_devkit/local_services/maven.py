@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from ind320_devkit.local_services.process import ServiceError, file_digest
@@ -26,9 +27,12 @@ def resolve_jars(pom: Path, target: Path) -> list[Path]:
         "mvn", "-q", "-B", "-f", str(pom),
         "dependency:copy-dependencies", "-DincludeScope=runtime", f"-DoutputDirectory={staging}",
     ]
+    print(f"maven:     resolving {pom.parent.name}'s jars from Maven Central (a minute or two when cold)...", flush=True)
+    started = time.monotonic()
     result = subprocess.run(cmd, capture_output=True, text=True)
     if result.returncode != 0:
         raise ServiceError(f"Maven could not resolve {pom}:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+    print(f"maven:     {pom.parent.name}'s jars resolved in {time.monotonic() - started:.1f}s", flush=True)
     (staging / ".pom-digest").write_text(digest)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
