@@ -18,7 +18,7 @@ $(STAMP): requirements.lock pyproject.toml
 	  test -x $(PY) || $(PYTHON) -m venv $(VENV); \
 	  $(PY) -m pip install -q --upgrade pip && echo "install: pip ready in $$(( $$(date +%s) - start ))s"
 	@start=$$(date +%s); echo "install: Python packages from requirements.lock (a few minutes on a cold cache)"; \
-	  $(PY) -m pip install --progress-bar off -r requirements.lock | grep -E "^(Collecting|Successfully)" | sed 's/^/  /'; \
+	  $(PY) -m pip install --progress-bar off -r requirements.lock | grep -E "^Collecting [^ ]+ \(from -r" | sed 's/ (from -r.*//; s/^/  /'; \
 	  test $${PIPESTATUS[0]} -eq 0 && echo "install: packages in $$(( $$(date +%s) - start ))s"
 	@PYTHONWARNINGS=ignore $(PY) -m pip install -q --no-deps -e . && echo "install: ind320_assets (editable)"
 	@touch $@
