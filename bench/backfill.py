@@ -1,7 +1,17 @@
-"""Benchmark 1: the full 2021 production backfill (60 partitions) as one run of the real
-Dagster definitions, started as a new `dagster asset materialize` process.
+"""Benchmark 1: the full 2021 production backfill (60 partitions) as one run, in a new process.
 
-    python -m bench.backfill [--latency-ms 150] [--partition-range A...B] [--profile FILE]
+The run is of the real Dagster definitions, started as a new `dagster asset materialize`
+process.
+
+    python -m bench.backfill [--selection chain|with_views] [--latency-ms 150] [--partition-range A...B]
+                             [--keep-namespace] [--profile FILE]
+
+`--selection chain` (the default) materializes raw -> Cassandra -> MongoDB
+(`--select elhub_production_raw,elhub_production_cassandra,elhub_production_mongo`), and
+the line is `backfill_chain`; `--selection with_views` materializes
+`group:elhub_production` (the chain and the three dashboard views), and the line is
+`backfill_with_views`. Either way in a fresh namespace; `--keep-namespace` leaves it
+in place (its name is in the line) for `bench.reload --year-namespace`, which drops it.
 
 Prints one JSON line: wall time of the CLI process, per-stage split from the Dagster
 event log, requests the replay server received, runs launched, rows/s, and the peak
@@ -20,7 +30,10 @@ from ind320_assets.assets.datasets import PRODUCTION_SPEC
 
 from bench.common import (
     FULL_YEAR_RANGE,
+    SELECTIONS,
+    VIEW_STAGES,
     base_parser,
+    cli_split,
     dagster_run_figures,
     emit,
     fresh_namespace,
@@ -52,6 +65,10 @@ def count_documents(database: str, collection: str) -> int | None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = base_parser(__doc__.splitlines()[0])
+    parser.add_argument("--selection", choices=sorted(SELECTIONS), default="chain",
+                        help="chain: raw, Cassandra, MongoDB; with_views: group:elhub_production (default chain)")
+    parser.add_argument("--keep-namespace", action="store_true",
+                        help="leave the keyspace and database in place (for bench.reload --year-namespace)")
     parser.add_argument("--partition-range", default=FULL_YEAR_RANGE,
                         help=f"Dagster partition range (default the full year: {FULL_YEAR_RANGE})")
     parser.add_argument("--profile", type=Path, default=None,
@@ -60,8 +77,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     prepare_environment()
 
-    result = header("full_year_backfill", args.latency_ms)
-    result["partition_range"] = args.partition_range
+    result = header(f"backfill_{args.selection}", args.latency_ms)
+    result.update({"selection": SELECTIONS[args.selection], "partition_range": args.partition_range})
     profiler: list[subprocess.Popen] = []
 
     def attach_profiler(pid: int) -> None:
@@ -75,12 +92,12 @@ def main(argv: list[str] | None = None) -> None:
         profiler.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=sys.stderr))
         return None
 
-    with replay_server(args.latency_ms) as server, fresh_namespace("backfill") as namespace, \
+    with replay_server(args.latency_ms) as server, fresh_namespace("backfill", keep=args.keep_namespace) as namespace, \
             work_dir("backfill", args.keep_dirs) as tmp:
         env = pipeline_env(replay_url=server.url, namespace=namespace,
                            dagster_home=tmp / "dagster_home", raw_dir=tmp / "raw")
-        run = run_child(materialize_command(partition_range=args.partition_range), env, tmp / "logs",
-                        "backfill", on_start=attach_profiler)
+        command = materialize_command(partition_range=args.partition_range, selection=SELECTIONS[args.selection])
+        run = run_child(command, env, tmp / "logs", "backfill", on_start=attach_profiler)
         for p in profiler:
             p.wait(timeout=120)  # py-spy stops by itself when the process tree has exited
         requests = server.requests
@@ -89,16 +106,15 @@ def main(argv: list[str] | None = None) -> None:
 
     stages = figures.get("stages", {})
     rows = stages.get("mongo", {}).get("rows") or stages.get("cassandra", {}).get("rows")
-    # The CLI process's own start-up (interpreter, imports, loading definitions) before the run starts.
-    startup_s = figures["run_start_ts"] - run.started_at if figures.get("run_start_ts") else None
+    views_s = [stages[s]["step_s"] for s in VIEW_STAGES if s in stages]
     result.update({
+        "namespace": namespace if args.keep_namespace else None,
         "exit_code": run.returncode,
         "run_status": figures.get("run_status"),
         "wall_s": r(run.wall_s),
-        "cli_startup_s": r(startup_s),
-        "run_s": figures.get("run_s"),
-        "run_outside_steps_s": figures.get("outside_steps_s"),
-        "cli_shutdown_s": r(run.started_at + run.wall_s - figures["run_end_ts"]) if figures.get("run_end_ts") else None,
+        **cli_split(run, figures),
+        # The three view steps' share of the run (with_views only): what the views cost in a backfill.
+        "view_steps_s": r(sum(v or 0.0 for v in views_s)) if views_s else None,
         "rows": rows,
         "mongo_documents_after": mongo_documents,
         "partitions": stages.get("fetch", {}).get("partitions"),

@@ -1,6 +1,6 @@
 """Benchmark 3: the notebook-style baseline on the same data and services.
 
-    python -m bench.baseline [--latency-ms 150] [--ours bench/results/backfill.json]
+    python -m bench.baseline [--latency-ms 150] [--ours bench/results/backfill_chain.json]
 
 Runs `python -m bench.notebook_baseline` as a new process against its own replay
 server, keyspace and database, timing and sampling it exactly as benchmark 1 times

@@ -33,11 +33,20 @@ PYTHON = sys.executable
 DAGSTER_CLI = str(Path(sys.executable).with_name("dagster"))
 
 ASSET_SELECTION = "elhub_production_raw,elhub_production_cassandra,elhub_production_mongo"
+SELECTIONS = {  # --selection name -> `dagster asset materialize --select`
+    "chain": ASSET_SELECTION,  # raw -> Cassandra -> MongoDB
+    "with_views": "group:elhub_production",  # the chain and the three dashboard views
+}
 FULL_YEAR_RANGE = "2021-01-01|NO1...2021-12-01|NO5"
 STAGES = {  # stage name in the figures -> Dagster step key
     "fetch": "elhub_production_raw",
     "cassandra": "elhub_production_cassandra",
     "mongo": "elhub_production_mongo",
+}
+VIEW_STAGES = {  # reported only when the run had these steps (`--selection with_views`)
+    "daily_totals": "elhub_production_daily_totals",
+    "yearly_totals": "elhub_production_yearly_totals",
+    "hourly_series": "elhub_production_hourly_series",
 }
 DEFAULT_LATENCY_MS = 150.0
 SAMPLE_INTERVAL_S = 0.2
@@ -139,28 +148,35 @@ def replay_server(latency_ms: float) -> Iterator:
 
 
 @contextmanager
-def fresh_namespace(prefix: str) -> Iterator[str]:
-    """A keyspace and Mongo database name nobody else uses; both are dropped at the end."""
+def fresh_namespace(prefix: str, keep: bool = False) -> Iterator[str]:
+    """A keyspace and Mongo database name nobody else uses; both are dropped at the end,
+    unless `keep` (then whoever was handed the name drops it with `drop_namespace`)."""
     name = f"bench_{prefix}_{uuid.uuid4().hex[:8]}"
     log(f"namespace {name} (Cassandra keyspace and Mongo database)")
     try:
         yield name
     finally:
-        drop_namespace(name)
+        if keep:
+            log(f"kept namespace {name}")
+        else:
+            drop_namespace(name)
 
 
 def drop_namespace(name: str) -> None:
+    dropped = []
     try:
         with resource("cassandra", cassandra={"keyspace": name}) as cassandra:
             cassandra.session().execute(f"DROP KEYSPACE IF EXISTS {name}", timeout=120)
+        dropped.append("keyspace")
     except Exception as error:  # noqa: BLE001 - report, never hide the benchmark's own result
         log(f"could not drop keyspace {name}: {error}")
     try:
         with resource("mongo", mongo={"database": name}) as mongo:
             mongo.db().client.drop_database(name)
+        dropped.append("Mongo database")
     except Exception as error:  # noqa: BLE001
         log(f"could not drop Mongo database {name}: {error}")
-    log(f"dropped keyspace and database {name}")
+    log(f"dropped {' and '.join(dropped) or 'nothing'} of {name}")
 
 
 @contextmanager
@@ -398,7 +414,9 @@ def dagster_run_figures(dagster_home: Path, run_id: str | None = None) -> dict:
         return None if start is None or end is None else round(end - start, 2)
 
     stages = {}
-    for stage, step in STAGES.items():
+    started_steps = {step for step, kind in first if kind == "STEP_START"}
+    views = {stage: step for stage, step in VIEW_STAGES.items() if step in started_steps}
+    for stage, step in {**STAGES, **views}.items():
         has_input = (step, "LOADED_INPUT") in last
         before_compute = "LOADED_INPUT" if has_input else "STEP_START"
         stages[stage] = {
@@ -421,10 +439,23 @@ def dagster_run_figures(dagster_home: Path, run_id: str | None = None) -> dict:
         "run_s": None if run_start is None or run_end is None else round(run_end - run_start, 2),
         "run_start_ts": run_start,
         "run_end_ts": run_end,
-        # Run time outside the three steps: spawning step processes, waiting for them (and their JVMs) to exit.
+        # Run time outside the steps: spawning step processes, waiting for them (and their JVMs) to exit.
         "outside_steps_s": None if run_start is None or run_end is None else round(run_end - run_start - steps_total, 2),
         "stages": stages,
         "step_worker_pids": worker_pids,
-        "step_ts": {step: (first.get((step, "STEP_START")), last.get((step, "STEP_SUCCESS"))) for step in STAGES.values()},
+        "step_ts": {step: (first.get((step, "STEP_START")), last.get((step, "STEP_SUCCESS")))
+                    for step in {**STAGES, **views}.values()},
     })
     return figures
+
+
+def cli_split(run: ChildRun, figures: dict) -> dict:
+    """Where a `dagster asset materialize` process's wall time went: before the run starts
+    (interpreter, imports, loading the definitions), the run, and after it ends (exit)."""
+    start, end = figures.get("run_start_ts"), figures.get("run_end_ts")
+    return {
+        "cli_startup_s": r(start - run.started_at) if start else None,
+        "run_s": figures.get("run_s"),
+        "run_outside_steps_s": figures.get("outside_steps_s"),
+        "cli_shutdown_s": r(run.started_at + run.wall_s - end) if end else None,
+    }

@@ -1,6 +1,6 @@
 """Benchmark 4: raw write limits of the two stores with the same rows.
 
-    python -m bench.raw_limits [--latency-ms 150] [--concurrency 100] [--ours bench/results/backfill.json]
+    python -m bench.raw_limits [--latency-ms 150] [--concurrency 100] [--ours bench/results/backfill_chain.json]
 
 The rows are the full 2021 production year exactly as the replay server serves it
 (`ReplayServer.frame`), in the stored column layout. Cassandra: cassandra-driver
