@@ -21,10 +21,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 from pymongo import ASCENDING
-from pymongo.collection import Collection
 from pymongo.database import Database
 
-from ind320_assets.mongo_sync import READ_BATCH, sync_documents
+from ind320_assets.mongo_sync import READ_BATCH, find_ids, sync_documents
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.views.computation import daily_totals, hourly_series, yearly_totals
 
@@ -85,18 +84,4 @@ def refresh_hourly_series(
     wanted = hourly_series(rows, views.group_column)
     target = db[views.hourly_series]
     ids = [f"{area}|{month}" for area, month in partitions.pairs]
-    return sync_documents(target, _current_by_id(target, ids), wanted)
-
-
-# FerretDB's SQLite backend pushes down only an `_id` equality; any other filter,
-# `_id: {$in: [...]}` included, scans the collection. The series documents are big
-# (~750 hours per group): at a year, one lookup took 0.06 s and one scan 0.6 s.
-EQUALITY_LOOKUPS_UP_TO = 8
-
-
-def _current_by_id(collection: Collection, ids: list[str]) -> dict[str, dict]:
-    """{_id: document} of the documents among `ids` that exist."""
-    if len(ids) <= EQUALITY_LOOKUPS_UP_TO:
-        found = (collection.find_one({"_id": i}) for i in ids)
-        return {doc["_id"]: doc for doc in found if doc is not None}
-    return {doc["_id"]: doc for doc in collection.find({"_id": {"$in": ids}})}
+    return sync_documents(target, find_ids(target, ids), wanted)
