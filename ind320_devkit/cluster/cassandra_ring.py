@@ -88,6 +88,8 @@ def spread_tokens(node_index: int, node_count: int = CASSANDRA_NODE_COUNT, per_n
 class CassandraNode(ManagedService):
     """One ring member: its own address, data folder, log, PID file and JMX port."""
 
+    run_dir = RUN_DIR
+    log_dir = LOG_DIR
     start_timeout_s = 240.0
 
     def __init__(self, index: int) -> None:
@@ -114,14 +116,6 @@ class CassandraNode(ManagedService):
     @property
     def data_dir(self) -> Path:
         return self.home / "data"
-
-    @property
-    def pid_file(self) -> Path:
-        return RUN_DIR / f"{self.name}.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return LOG_DIR / f"{self.name}.log"
 
     def prepare(self) -> None:
         resolve_jars(POM, LIB_DIR)  # the single node's jars: one download serves both

@@ -67,6 +67,8 @@ def alive_worker_ids() -> set[str]:
 class SparkDaemon(ManagedService):
     """What the master and the workers share: spark-class, Java 17, loopback, a folder of their own."""
 
+    run_dir = RUN_DIR
+    log_dir = LOG_DIR
     spark_class: str = ""
 
     def __init__(self, name: str) -> None:
@@ -77,14 +79,6 @@ class SparkDaemon(ManagedService):
     @property
     def pid(self) -> int | None:
         return self.own_pid()
-
-    @property
-    def pid_file(self) -> Path:
-        return RUN_DIR / f"{self.name}.pid"
-
-    @property
-    def log_file(self) -> Path:
-        return LOG_DIR / f"{self.name}.log"
 
     @property
     def properties_file(self) -> Path:

@@ -147,14 +147,17 @@ class ManagedService:
     start_timeout_s: float = 120.0
     # A string in the command line that marks the process as ours.
     ownership_marker: str = str(LOCAL_DIR)
+    # Where its PID file and log go; the cluster's services keep theirs apart.
+    run_dir: Path = RUN_DIR
+    log_dir: Path = LOG_DIR
 
     @property
     def pid_file(self) -> Path:
-        return RUN_DIR / f"{self.name}.pid"
+        return self.run_dir / f"{self.name}.pid"
 
     @property
     def log_file(self) -> Path:
-        return LOG_DIR / f"{self.name}.log"
+        return self.log_dir / f"{self.name}.log"
 
     # --- what each service defines -------------------------------------------------
     def prepare(self) -> None:
