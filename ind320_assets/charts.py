@@ -12,23 +12,22 @@ import base64
 import io
 import re
 
+import numpy as np
 import pandas as pd
 from dagster import MetadataValue
-from matplotlib import dates as mdates
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from ind320_assets.domain import OSLO_TZ, UNSPECIFIED_GROUP
 
 # 512 x 208 pixels keeps the base64 text far below the ~60 KB that metadata
 # comfortably holds.
-FIGURE_INCHES = (6.4, 2.6)
-DPI = 80
-# Anti-aliased lines make the full-colour PNG ~50 KB for a month of five groups;
-# a 64-colour palette looks the same and is ~3.5 times smaller.
+WIDTH, HEIGHT = 512, 208
+# The plot area; the legend takes the right-hand side.
+LEFT, RIGHT, TOP, BOTTOM = 52, 410, 32, 182
+# A 64-colour palette PNG is several times smaller than a full-colour one and looks the same.
 PALETTE_COLORS = 64
-MARGINS = {"left": 0.11, "right": 0.83, "top": 0.89, "bottom": 0.16}
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+AXIS, GRID, TEXT = "#444444", "#e6e6e6", "#222222"
 UNSPECIFIED_LABEL = "unspecified"
 _EMBEDDED_PNG = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=]+)")
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -55,44 +54,66 @@ def series_to_plot(frame: pd.DataFrame, group_column: str) -> dict[str, pd.Serie
 
 
 def partition_chart_png(frame: pd.DataFrame, group_column: str, title: str) -> bytes:
-    """PNG bytes of one line per group; a "no data" note when there is nothing to draw."""
-    # A bare Figure on an Agg canvas, never pyplot: pyplot keeps global state and
-    # is not thread safe, and assets may run in threads of one process.
-    figure = Figure(figsize=FIGURE_INCHES, dpi=DPI)
-    # Fixed margins for the fixed size: constrained layout measured every label
-    # and took half of the ~0.2 s a chart cost, 60 times in a year's backfill.
-    figure.subplots_adjust(**MARGINS)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    axes.set_title(title, fontsize="medium")
-    axes.set_ylabel("MWh per hour", fontsize="small")
-    axes.tick_params(labelsize="x-small")
+    """PNG bytes of one line per group over the month, in Oslo time; "no data" when there is nothing to draw.
 
+    Drawn with Pillow alone: matplotlib took ~0.08 s a chart, 60 times in a
+    year's backfill; this takes a few milliseconds.
+    """
+    image = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    draw = ImageDraw.Draw(image)
+    font, small = ImageFont.load_default(size=12), ImageFont.load_default(size=10)
+    draw.text((WIDTH // 2, 4), title, fill=TEXT, font=font, anchor="mt")
     lines = series_to_plot(frame, group_column)
-    for label, mwh in lines.items():
-        axes.plot(mwh.index.to_pydatetime(), mwh.to_numpy(), label=label, linewidth=0.8)
-    if lines:
-        # Matplotlib labels dates in UTC unless told otherwise; a month is read in local time.
-        locator = mdates.AutoDateLocator(tz=OSLO_TZ)
-        axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=OSLO_TZ))
-        # No x margin: padding past the last hour reaches into next month, and the
-        # date formatter would then label the axis with that month.
-        axes.margins(x=0)
-        axes.legend(loc="center left", bbox_to_anchor=(1, 0.5), fontsize="x-small", frameon=False)
-    else:
-        axes.set_xticks([])
-        axes.set_yticks([])
-        axes.text(0.5, 0.5, "no data", transform=axes.transAxes, ha="center", va="center")
-    return _palette_png(figure)
+    if not lines:
+        draw.rectangle((LEFT, TOP, RIGHT, BOTTOM), outline=AXIS)
+        draw.text(((LEFT + RIGHT) // 2, (TOP + BOTTOM) // 2), "no data", fill=TEXT, font=font, anchor="mm")
+        return _palette_png(image)
+
+    start = min(series.index.min() for series in lines.values())
+    end = max(series.index.max() for series in lines.values())
+    span_s = max((end - start).total_seconds(), 3600.0)
+    top_mwh = _nice_ceiling(max(float(series.max()) for series in lines.values()))
+
+    def x_of(times: pd.DatetimeIndex) -> np.ndarray:
+        return LEFT + (times - start).total_seconds().to_numpy() / span_s * (RIGHT - LEFT)
+
+    def y_of(mwh: np.ndarray) -> np.ndarray:
+        return BOTTOM - np.clip(mwh, 0, None) / top_mwh * (BOTTOM - TOP)
+
+    for fraction in (0.0, 0.5, 1.0):  # y grid and labels
+        y = BOTTOM - fraction * (BOTTOM - TOP)
+        draw.line((LEFT, y, RIGHT, y), fill=GRID)
+        draw.text((LEFT - 4, y), f"{top_mwh * fraction:,.{0 if top_mwh >= 10 else 2}f}", fill=TEXT, font=small, anchor="rm")
+    draw.text((4, TOP - 14), "MWh per hour", fill=TEXT, font=small, anchor="lm")
+    days = pd.date_range(start.normalize(), end, freq="7D", tz=OSLO_TZ)
+    for day in days[days >= start]:  # x ticks on every seventh local day
+        x = float(x_of(pd.DatetimeIndex([day]))[0])
+        draw.line((x, BOTTOM, x, BOTTOM + 3), fill=AXIS)
+        draw.text((x, BOTTOM + 5), day.strftime("%d"), fill=TEXT, font=small, anchor="mt")
+    draw.text((RIGHT, BOTTOM + 16), start.strftime("%B %Y"), fill=TEXT, font=small, anchor="rt")
+    draw.rectangle((LEFT, TOP, RIGHT, BOTTOM), outline=AXIS)
+
+    for i, (label, mwh) in enumerate(lines.items()):
+        color = COLORS[i % len(COLORS)]
+        points = np.column_stack([x_of(mwh.index), y_of(mwh.to_numpy())]).ravel().tolist()
+        draw.line(points, fill=color, width=1)
+        legend_y = TOP + 6 + 16 * i
+        draw.line((RIGHT + 10, legend_y, RIGHT + 26, legend_y), fill=color, width=2)
+        draw.text((RIGHT + 30, legend_y), label, fill=TEXT, font=small, anchor="lm")
+    return _palette_png(image)
 
 
-def _palette_png(figure: Figure) -> bytes:
-    canvas = figure.canvas
-    canvas.draw()
-    rgb = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB")
+def _nice_ceiling(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k at or above `value`, so the y labels read cleanly."""
+    if value <= 0:
+        return 1.0
+    magnitude = 10 ** np.floor(np.log10(value))
+    return float(next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= value))
+
+
+def _palette_png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    rgb.quantize(colors=PALETTE_COLORS).save(buffer, format="PNG", optimize=True)
+    image.quantize(colors=PALETTE_COLORS).save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
 
 

@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.image import imread
+from PIL import Image
 
 from ind320_assets.charts import UNSPECIFIED_LABEL, chart_metadata, decode_chart, partition_chart_png, series_to_plot
 
@@ -29,7 +29,7 @@ def october_frame(groups: dict[str, float]) -> pd.DataFrame:
 
 def decoded_image(png: bytes) -> np.ndarray:
     assert png.startswith(PNG_SIGNATURE)
-    return imread(io.BytesIO(png))
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
 
 def test_chart_is_a_small_png_with_something_drawn() -> None:
