@@ -89,12 +89,14 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         frame = pd.concat(frames, ignore_index=True)
         # Per partition: its own row count, sums and chart, so each partition's
         # materialization in the UI describes that (month, area) alone.
-        for p, (key, rows) in zip(partitions, partitions.split(frame).items()):
+        rows_by_key = partitions.split(frame)
+        for p in partitions:
+            rows = rows_by_key[p.key]
             context.add_asset_metadata({
                 "dagster/row_count": len(rows),
                 "sums_kwh_per_group": MetadataValue.json(sums_per_group(rows, group_column)),
                 "chart": chart_metadata(rows, group_column, f"{p.price_area} {p.month} {spec.name} per group"),
-            }, partition_key=key)
+            }, partition_key=p.key)
         fingerprints = revision_fingerprints(frame, partitions)
         yield Output(frame, metadata={
             "requests": client.requests_made - requests_before,
