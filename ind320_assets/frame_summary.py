@@ -23,7 +23,6 @@ def summarize(
     """{(partition key, group): (rows, kWh)} for a frame of the slice's rows."""
     if frame.empty:
         return {}
-    partitions.guard(frame)
     keyed = frame.assign(_partition=partitions.row_keys(frame))
     return {
         (partition, group): (len(rows), math.fsum(rows["quantity_kwh"]))

@@ -127,30 +127,27 @@ class PartitionSlice:
         return plan
 
     def row_keys(self, frame: pd.DataFrame) -> pd.Series:
-        """Each row's partition key, from its `price_area` and its local month
-        (`month` when the frame has it, else derived from `start_time`); None outside the slice."""
+        """Each row's partition key, from its `price_area` and its local month (`month`
+        when the frame has it, else derived from `start_time`). Refuses a frame holding
+        rows of partitions outside this run."""
         if frame.empty:
             return pd.Series([], dtype=object, index=frame.index)
         months = frame["month"] if "month" in frame else local_month_label(frame["start_time"])
-        keys = {pair: p.key for pair, p in self._by_pair.items()}
-        return pd.Series(
-            [keys.get(pair) for pair in zip(frame["price_area"], months)], index=frame.index, dtype=object
-        )
+        pairs = list(zip(frame["price_area"], months))
+        key_by_pair = {pair: p.key for pair, p in self._by_pair.items()}
+        outside = sorted(set(pairs) - key_by_pair.keys())
+        if outside:
+            raise ValueError(f"Refusing rows outside this run's partitions (area, month): {outside[:5]}")
+        return pd.Series([key_by_pair[pair] for pair in pairs], index=frame.index, dtype=object)
 
     def split(self, frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
         """{partition key: its rows} for every partition of the slice, empty ones included."""
-        self.guard(frame)
         by_key = dict(iter(frame.groupby(self.row_keys(frame), sort=False))) if len(frame) else {}
         return {p.key: by_key.get(p.key, frame.iloc[0:0]).reset_index(drop=True) for p in self.partitions}
 
     def guard(self, frame: pd.DataFrame) -> None:
         """Refuse a frame holding rows of partitions outside this run."""
-        if frame.empty:
-            return
-        months = frame["month"] if "month" in frame else local_month_label(frame["start_time"])
-        outside = sorted(set(zip(frame["price_area"], months)) - set(self._by_pair))
-        if outside:
-            raise ValueError(f"Refusing rows outside this run's partitions (area, month): {outside[:5]}")
+        self.row_keys(frame)
 
 
 def _month_area(key: str) -> MonthArea:

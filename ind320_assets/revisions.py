@@ -22,7 +22,7 @@ Fingerprints = dict[str, dict]  # {partition key: {"last_updated": ISO time, "ro
 def revision_fingerprints(frame: pd.DataFrame, partitions: PartitionSlice) -> Fingerprints:
     if frame.empty:
         return {}
-    keyed = frame.assign(_partition=partitions.row_keys(frame)).dropna(subset=["_partition"])
+    keyed = frame.assign(_partition=partitions.row_keys(frame))
     return {
         str(partition): {"last_updated": rows["last_updated_time"].max().isoformat(), "rows": len(rows)}
         for partition, rows in keyed.groupby("_partition", sort=True)
