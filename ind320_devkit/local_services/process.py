@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -88,38 +89,37 @@ def stop_process_tree(pid: int, timeout_s: float = STOP_TIMEOUT_S) -> None:
     Waiting through psutil also reaps the process when it is our child (it is
     when `up` and `down` run in one Python process).
     """
-    try:
-        root = psutil.Process(pid)
-        tree = [root, *root.children(recursive=True)]  # taken before the parent dies and they are re-parented
-    except psutil.NoSuchProcess:
-        return
-    for process in tree:
-        try:
-            process.terminate()
-        except psutil.NoSuchProcess:
-            pass
+    tree = _process_tree(pid)
+    _send(tree, signal.SIGTERM)
     _, alive = psutil.wait_procs(tree, timeout=timeout_s)
-    for process in alive:
-        try:
-            process.kill()
-        except psutil.NoSuchProcess:
-            pass
-    psutil.wait_procs(alive, timeout=KILL_TIMEOUT_S)
+    _kill(alive)
 
 
 def kill_process_tree(pid: int) -> None:
     """SIGKILL `pid` and its descendants at once, as if their machine died; wait until they are gone."""
+    _kill(_process_tree(pid))
+
+
+def _process_tree(pid: int) -> list[psutil.Process]:
+    """`pid` and its descendants, taken before the parent dies and they are re-parented."""
     try:
         root = psutil.Process(pid)
-        tree = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return
-    for process in tree:
+        return []
+
+
+def _send(processes: list[psutil.Process], signal_number: int) -> None:
+    for process in processes:
         try:
-            process.kill()
+            process.send_signal(signal_number)
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(tree, timeout=KILL_TIMEOUT_S)
+
+
+def _kill(processes: list[psutil.Process]) -> None:
+    _send(processes, signal.SIGKILL)
+    psutil.wait_procs(processes, timeout=KILL_TIMEOUT_S)
 
 
 def processes_marked(marker: str) -> list[psutil.Process]:
