@@ -65,7 +65,7 @@ demo: services-up
 
 # The Dagster UI and daemon (sensors, schedules) on http://127.0.0.1:3000.
 dev: services-up
-	mkdir -p .local/dagster_home
+	mkdir -p .local/dagster_home && cp dagster.yaml .local/dagster_home/
 	eval "$$($(PY) -m ind320_devkit.local_services env)" && \
 	  DAGSTER_HOME=$(CURDIR)/.local/dagster_home ELHUB_API_URL=$${ELHUB_API_URL:-http://127.0.0.1:8765/energy-data/v0} \
 	  $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

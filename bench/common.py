@@ -342,7 +342,9 @@ def materialize_command(
 
 
 def pipeline_env(*, replay_url: str, namespace: str, dagster_home: Path, raw_dir: Path) -> dict[str, str]:
-    dagster_home.mkdir(parents=True, exist_ok=True)
+    from ind320_devkit.local_services.paths import prepare_dagster_home
+
+    prepare_dagster_home(dagster_home)
     raw_dir.mkdir(parents=True, exist_ok=True)
     return child_env(
         ELHUB_API_URL=replay_url,

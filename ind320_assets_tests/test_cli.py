@@ -1,37 +1,23 @@
 """The README's `dagster asset materialize` commands, run as a user runs them, in a subprocess."""
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
+from ind320_assets_tests.cli_fixtures import cli_env, materialize_command  # noqa: F401 - cli_env is a fixture
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
 
 CHAIN = "elhub_production_raw,elhub_production_cassandra,elhub_production_mongo"
-DAGSTER = str(Path(sys.executable).with_name("dagster"))
 
 
 @pytest.fixture
-def dagster_cli(replay, cassandra_keyspace, mongo, tmp_path):
-    env = {
-        **os.environ,
-        "ELHUB_API_URL": replay.url,
-        "CASSANDRA_KEYSPACE": cassandra_keyspace,
-        "MONGO_DB": mongo.database,
-        "ELHUB_RAW_DIR": str(tmp_path / "raw"),
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-        "SPARK_DRIVER_MEMORY": "1g",
-    }
-    (tmp_path / "dagster_home").mkdir()
-
+def dagster_cli(cli_env):
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [DAGSTER, "asset", "materialize", "-m", "ind320_assets.definitions", *args],
-            env=env, capture_output=True, text=True, timeout=600,
+            materialize_command(*args),
+            env=cli_env, capture_output=True, text=True, timeout=600,
         )
 
     return run

@@ -32,6 +32,7 @@ from ind320_assets.assets.datasets import PRODUCTION_SPEC
 from ind320_assets.domain import PRICE_AREAS, PRODUCTION
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_devkit.cluster import ClusterTopology
+from ind320_devkit.local_services.paths import prepare_dagster_home
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e, pytest.mark.cluster]
 
@@ -81,8 +82,7 @@ class ClusterRun:
     """`dagster asset materialize` in the cluster's environment; calls back on each step start."""
 
     def __init__(self, topology, namespace: str, replay_url: str, home: Path) -> None:
-        home.mkdir(parents=True, exist_ok=True)
-        self.home = home
+        self.home = prepare_dagster_home(home)
         self.event_logs = home / "spark-events"
         self.event_logs.mkdir(exist_ok=True)
         self.env = {

@@ -29,6 +29,7 @@ import requests
 from playwright.sync_api import expect
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
+from ind320_devkit.local_services.paths import prepare_dagster_home
 from ind320_devkit.replay import ReplayServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
@@ -178,9 +179,7 @@ def ui_replay() -> Iterator[ReplayServer]:
 
 @pytest.fixture(scope="module")
 def dagster_ui(cassandra_keyspace, mongo, ui_replay, tmp_path_factory) -> Iterator[DagsterUI]:
-    home = tmp_path_factory.mktemp("dagster_home")
-    # No telemetry, and no "Join the Dagster community" dialog over the first page.
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\nnux:\n  enabled: false\n")
+    home = prepare_dagster_home(tmp_path_factory.mktemp("dagster_home"))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / "dagster_dev.log"
     port = free_port()

@@ -21,7 +21,7 @@ from ind320_assets.assets.datasets import PRODUCTION_SPEC
 from ind320_assets.definitions import build_resources
 from ind320_assets.domain import PRICE_AREAS
 from ind320_assets.partition_slice import PartitionSlice
-from ind320_devkit.local_services.paths import LOCAL_DIR, LOG_DIR
+from ind320_devkit.local_services.paths import LOCAL_DIR, LOG_DIR, prepare_dagster_home
 from ind320_devkit.local_services.replay import REPLAY_URL
 from ind320_devkit.local_services.runtime_env import apply_runtime_environment
 
@@ -101,8 +101,8 @@ def main() -> int:
     os.environ.setdefault("ELHUB_API_URL", REPLAY_URL)
     apply_runtime_environment()
     env = dict(os.environ)
-    env.setdefault("DAGSTER_HOME", str(DAGSTER_HOME))
-    Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    # A DAGSTER_HOME of the user's own keeps its own dagster.yaml.
+    env.setdefault("DAGSTER_HOME", str(prepare_dagster_home(DAGSTER_HOME)))
     source = "the local replay server (offline)" if env["ELHUB_API_URL"] == REPLAY_URL else env["ELHUB_API_URL"]
     print(f"Backfilling {args.year} for NO1-NO5 from {source} into Cassandra and MongoDB.", flush=True)
 

@@ -41,6 +41,7 @@ def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         "partitions_def": ELHUB_PARTITIONS,
         "backfill_policy": SINGLE_RUN,
         "group_name": spec.group_name,
+        "pool": spec.pool,
         "kinds": {"pandas", "mongodb"},
     }
     # The run's stored rows, as pandas, read back from Cassandra for the run's partitions only.

@@ -68,6 +68,7 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         ),
         metadata={COLUMN_SCHEMA_KEY: spec.raw_schema.table_schema()},
         group_name=spec.group_name,
+        pool=spec.pool,
         kinds={"python", "pandas", "parquet"},
         check_specs=[
             AssetCheckSpec("hours_complete", asset=raw_key, blocking=True,
@@ -124,6 +125,7 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         backfill_policy=SINGLE_RUN,
         io_manager_key="cassandra_io_manager",
         group_name=spec.group_name,
+        pool=spec.pool,
         kinds={"spark", "cassandra"},
         metadata={CASSANDRA_TABLE_KEY: spec.cassandra_table, COLUMN_SCHEMA_KEY: stored},
         check_specs=[AssetCheckSpec("matches_raw", asset=cassandra_key, blocking=True,
@@ -149,6 +151,7 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         backfill_policy=SINGLE_RUN,
         io_manager_key="mongo_io_manager",
         group_name=spec.group_name,
+        pool=spec.pool,
         kinds={"spark", "mongodb"},
         metadata={MONGO_COLLECTION_KEY: spec.mongo_collection, COLUMN_SCHEMA_KEY: stored},
         check_specs=[AssetCheckSpec("matches_cassandra", asset=mongo_key, blocking=True,
