@@ -9,11 +9,14 @@ from ind320_assets.elhub.errors import ElhubApiError, ElhubDataError
 from ind320_assets.elhub.parsing import parse_price_areas
 from ind320_assets.elhub.report import FetchReport, FetchResult
 from ind320_assets.elhub.schema import empty_frame, frame_dtypes
+from ind320_assets.elhub.updates import UPDATES_PARAMETERS, Update, parse_updates, touched_partitions
 from ind320_assets.elhub.windows import DateWindow, expected_local_hours, month_windows
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "SENT_PARAMETERS",
+    "UPDATES_PARAMETERS",
+    "Update",
     "DateWindow",
     "ElhubApiError",
     "ElhubClient",
@@ -25,4 +28,6 @@ __all__ = [
     "frame_dtypes",
     "month_windows",
     "parse_price_areas",
+    "parse_updates",
+    "touched_partitions",
 ]

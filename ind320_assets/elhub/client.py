@@ -3,14 +3,15 @@
 `ElhubClient.fetch(dataset, start, end, areas)` splits the local window into
 month requests, asks for all groups (and, when more than one area is wanted,
 all areas) per request, validates each response, and returns the rows with a
-report of duplicates, late starts and gaps.
+report of duplicates, late starts and gaps. `ElhubClient.updates(dataset, since)`
+reads the `/updates` change feed (see `updates.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 import requests
@@ -20,6 +21,7 @@ from ind320_assets.elhub.parsing import parse_price_areas
 from ind320_assets.elhub.report import FetchReport, FetchResult, assess_completeness, drop_identical_duplicates
 from ind320_assets.elhub.schema import conform, empty_frame
 from ind320_assets.elhub.transport import JsonTransport
+from ind320_assets.elhub.updates import Update, last_updated_param, parse_updates
 from ind320_assets.elhub.windows import DateWindow, month_windows
 
 # The one home of the client's defaults; `ElhubResource` uses the same.
@@ -107,6 +109,26 @@ class ElhubClient:
             absent_series=coverage.absent_series,
         )
         return FetchResult(frame=frame, report=report)
+
+    def updates(self, dataset: ElhubDataset | None, since: datetime | pd.Timestamp) -> list[Update]:
+        """What Elhub's `/updates` feed lists as changed on or after `since` (one request).
+
+        `dataset=None` asks for every dataset. Same transport as `fetch`: rate
+        limited, retried on 429/5xx/broken bodies; raises `ElhubApiError` when the
+        request fails for good and `ElhubDataError` when the answer cannot be read.
+        """
+        url, params = self.updates_request_for(dataset, since)
+        document, _attempts = self._transport.get_json(url, params)
+        return parse_updates(document)
+
+    def updates_request_for(
+        self, dataset: ElhubDataset | None, since: datetime | pd.Timestamp
+    ) -> tuple[str, dict[str, str]]:
+        """The URL and query parameters of one `/updates` request."""
+        params = {"lastUpdated": last_updated_param(since)}
+        if dataset is not None:
+            params = {"dataset": dataset.dataset_id, **params}
+        return self.base_url + "/updates", params
 
     def fetch_window(
         self, dataset: ElhubDataset, window: DateWindow, areas: tuple[str, ...]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ind320_assets.domain import OSLO_TZ, PRICE_AREA_EIC, ElhubDataset
+from ind320_devkit.replay.feed import FeedItem
 
 PSEUDO_AREA = "*"
 COUNTRY = "NO"
@@ -55,6 +57,35 @@ def price_areas_document(
     }
 
 
+def updates_document(
+    items: Sequence[FeedItem], api_base: str, self_link: str, created: pd.Timestamp
+) -> dict[str, Any]:
+    """The `/updates` document: one item per changed run of days (shape in docs/elhub_updates_api.md)."""
+    # Times are formatted in one vectorised pass: a feed since 2021 holds ~10k items.
+    starts = local_iso(_local_midnights([item.start for item in items]))
+    ends = local_iso(_local_midnights([item.end for item in items]))
+    stamps = local_iso(pd.DatetimeIndex([item.last_updated for item in items]))
+    data = [_update_item(*row, api_base) for row in zip(items, starts, ends, stamps)]
+    last_updated = max((item.last_updated for item in items), default=created)
+    return {
+        "data": data,
+        "links": {"self": self_link},
+        "meta": {"created": local_iso_one(created), "lastUpdated": local_iso_one(last_updated)},
+    }
+
+
+def groups_document(
+    entity: str, groups: Sequence[tuple[str, str, str]], self_link: str, created: pd.Timestamp
+) -> dict[str, Any]:
+    """The `/production-groups` or `/consumption-groups` document for (id, name, description) triples."""
+    data = [
+        {"attributes": {"description": description, "name": name}, "id": group_id, "type": entity}
+        for group_id, name, description in groups
+    ]
+    stamp = local_iso_one(created)
+    return {"data": data, "links": {"self": self_link}, "meta": {"created": stamp, "lastUpdated": stamp}}
+
+
 def errors_document(status: int, title: str, detail: str, self_link: str) -> dict[str, Any]:
     """A JSON:API error body like the API's."""
     return {"errors": [{"detail": detail, "links": {"self": self_link}, "status": str(status), "title": title}]}
@@ -62,6 +93,28 @@ def errors_document(status: int, title: str, detail: str, self_link: str) -> dic
 
 def to_json_bytes(document: dict[str, Any]) -> bytes:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _update_item(item: FeedItem, start: str, end: str, last_updated: str, api_base: str) -> dict[str, Any]:
+    # Dataset ids and ISO dates need no escaping.
+    query = f"dataset={item.dataset_id}&startDate={item.start.isoformat()}&endDate={item.end.isoformat()}"
+    return {
+        "attributes": {
+            "dataset": item.dataset_id,
+            "endDate": end,
+            "lastUpdated": last_updated,
+            "priceArea": item.price_area,
+            "startDate": start,
+        },
+        "id": f"{item.start:%Y%m%d}_{item.dataset_id.lower()}_{item.price_area}",
+        "links": {"href": f"{api_base}/price-areas/{item.price_area}?{query}"},
+        "type": "updates",
+    }
+
+
+def _local_midnights(days: Sequence[date]) -> pd.DatetimeIndex:
+    """The UTC instants at which each local day begins."""
+    return pd.DatetimeIndex([pd.Timestamp(day) for day in days]).tz_localize(OSLO_TZ).tz_convert("UTC")
 
 
 def _area_item(area: str, eic: str, list_attribute: str, records: list[dict[str, Any]]) -> dict[str, Any]:

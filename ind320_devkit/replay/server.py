@@ -1,4 +1,4 @@
-"""An HTTP server that answers like Elhub's `/price-areas` endpoints, with optional faults.
+"""An HTTP server that answers like Elhub's `/price-areas`, `/updates` and group endpoints, with optional faults.
 
     server = ReplayServer(port=0, faults=Faults(throttle_first_n=2)).start()
     client = ElhubClient(base_url=server.url)
@@ -25,11 +25,21 @@ import pandas as pd
 from ind320_assets.domain import DATASETS, PRICE_AREAS, ElhubDataset
 from ind320_devkit.replay.catalog import ReplayCatalog, Revision
 from ind320_devkit.replay.faults import Faults, apply_data_faults
+from ind320_devkit.replay.feed import FeedItem, InvalidLastUpdated, feed_items, parse_last_updated
+from ind320_devkit.replay.groups import GROUP_ENTITIES
 from ind320_devkit.replay.query import PeriodTooLong, requested_window
-from ind320_devkit.replay.rendering import errors_document, local_iso_one, price_areas_document, to_json_bytes
+from ind320_devkit.replay.rendering import (
+    errors_document,
+    groups_document,
+    local_iso_one,
+    price_areas_document,
+    to_json_bytes,
+    updates_document,
+)
 
 API_PREFIX = "/energy-data/v0"
 JSON_TYPE = "application/json; charset=utf-8"
+UPDATES_TYPE = "application/vnd.api+json"  # as the public /updates description declares
 ERROR_TYPE = "application/vnd.api+json"
 
 
@@ -158,6 +168,14 @@ class ReplayServer:
         """Exactly the rows this server serves for `[start, end)`, revisions included, faults excluded."""
         return self.catalog.frame(dataset, start, end, areas)
 
+    def updates(self, since: pd.Timestamp | str, dataset: ElhubDataset | None = None) -> list[FeedItem]:
+        """Exactly the items `/updates` lists for `lastUpdated=since` (an instant with an offset)."""
+        stamp = pd.Timestamp(since)
+        if stamp.tzinfo is None:
+            raise ValueError(f"since {since!r} needs an explicit offset")
+        datasets = [dataset] if dataset is not None else list(DATASETS.values())
+        return feed_items(self.catalog, datasets, stamp.tz_convert("UTC"))
+
     # --- request handling --------------------------------------------------------
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
@@ -200,6 +218,17 @@ class ReplayServer:
         _send(handler, reply, truncate)
 
     def _route(self, path: str, params: dict[str, str], self_link: str, faults: Faults) -> _Reply:
+        api_base = self_link.split(API_PREFIX, 1)[0] + API_PREFIX
+        relative = path[len(API_PREFIX) :] if path.startswith(API_PREFIX + "/") else None
+        if relative == "/updates":
+            return self._updates(params, api_base, self_link)
+        if relative is not None and relative.lstrip("/") in GROUP_ENTITIES:
+            entity = relative.lstrip("/")
+            document = groups_document(entity, GROUP_ENTITIES[entity], self_link, self.catalog.now)
+            return _Reply(200, JSON_TYPE, to_json_bytes(document))
+        return self._price_areas(path, params, self_link, faults)
+
+    def _price_areas(self, path: str, params: dict[str, str], self_link: str, faults: Faults) -> _Reply:
         all_areas_path = f"{API_PREFIX}/price-areas"
         area = path[len(all_areas_path) + 1 :] if path.startswith(all_areas_path + "/") else None
         if path != all_areas_path and (area is None or not area or "/" in area):
@@ -223,6 +252,25 @@ class ReplayServer:
             frame, dataset, areas, with_pseudo_area=area is None, self_link=self_link, created=self.catalog.now
         )
         return _Reply(200, JSON_TYPE, to_json_bytes(document))
+
+    def _updates(self, params: dict[str, str], api_base: str, self_link: str) -> _Reply:
+        """`/updates`: what changed on or after `lastUpdated`, for one dataset or all."""
+        raw_dataset = params.get("dataset", "")
+        if raw_dataset:
+            dataset = DATASETS.get(raw_dataset.upper())
+            if dataset is None:
+                return self._error(400, "Invalid dataset", f"no dataset {raw_dataset!r}", self_link)
+            datasets = [dataset]
+        else:
+            datasets = list(DATASETS.values())
+        now = self.catalog.now
+        try:
+            since = parse_last_updated(params.get("lastUpdated"), now)
+        except InvalidLastUpdated as err:
+            return self._error(400, "Invalid lastUpdated", str(err), self_link)
+        items = feed_items(self.catalog, datasets, since)
+        document = updates_document(items, api_base, self_link, created=now)
+        return _Reply(200, UPDATES_TYPE, to_json_bytes(document))
 
     def _error(self, status: int, title: str, detail: str, self_link: str) -> _Reply:
         return _Reply(status, ERROR_TYPE, to_json_bytes(errors_document(status, title, detail, self_link)))
