@@ -13,6 +13,7 @@ import os
 from dagster import Definitions, EnvVar, in_process_executor
 
 from ind320_assets.assets.datasets import SPECS, elhub_assets
+from ind320_assets.console_logger import console_logger
 from ind320_assets.io_managers.cassandra_spark import CassandraSparkIOManager
 from ind320_assets.io_managers.mongo import MongoIOManager
 from ind320_assets.io_managers.parquet import ParquetIOManager
@@ -92,6 +93,8 @@ defs = Definitions(
     # One process per run: the Cassandra and MongoDB steps share one Spark JVM
     # instead of starting one each (a Spark start costs ~10 s here).
     executor=in_process_executor,
+    # Dagster's console logger, but a bad setting's failure prints as one line (console_logger.py).
+    loggers={"console": console_logger},
     resources=build_resources(),
     sensors=[
         build_revision_sensor(

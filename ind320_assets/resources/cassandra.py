@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import ast
+import socket
 
-from cassandra import ConsistencyLevel
+from cassandra import AuthenticationFailed, ConsistencyLevel
 from cassandra.auth import PlainTextAuthProvider
-from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, Session
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, Session
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
+
+from ind320_assets.resources.errors import os_error_text, setting_failure
 
 
 class CassandraResource(ConfigurableResource):
@@ -42,6 +45,46 @@ class CassandraResource(ConfigurableResource):
         factors = [int(v) for k, v in ast.literal_eval(self.replication).items() if k != "class"]
         return max(factors)
 
+    def check_contact_points(self) -> None:
+        """Fail with one line naming CASSANDRA_HOSTS when no contact point resolves.
+
+        Spark's connector drops the hosts it cannot resolve and, left with none,
+        quietly connects to its default 127.0.0.1: a typo would write elsewhere.
+        """
+        reasons = []
+        for host in self.contact_points:
+            try:
+                socket.getaddrinfo(host, self.port, type=socket.SOCK_STREAM)
+                return
+            except OSError as error:
+                reasons.append(f"{host}: {error.strerror or error}")
+        raise setting_failure(
+            "cassandra", "hosts", self.hosts, f"no contact point resolves to an address ({'; '.join(reasons) or 'none given'})"
+        )
+
+    def connection_failure(self, error: Exception) -> Exception:
+        """The one-line Failure for a driver or connector error: a refused login names
+        CASSANDRA_USERNAME, the user and the hosts; anything else names CASSANDRA_HOSTS."""
+        secrets = (self.password,)
+        text = str(error)
+        refused = isinstance(error, AuthenticationFailed) or any(
+            isinstance(e, AuthenticationFailed) for e in getattr(error, "errors", {}).values()
+        ) or "Authentication" in text or "password are incorrect" in text
+        where = f"{self.hosts}:{self.port}"
+        if refused:
+            reason = "wrong password, or no such role" if "incorrect" in text else os_error_text(text)[:200]
+            return setting_failure(
+                "cassandra", "username", self.username,
+                f"Cassandra at {where} refused the login of user {self.username!r} ({reason}); "
+                "check CASSANDRA_USERNAME and CASSANDRA_PASSWORD",
+                secrets=secrets,
+            )
+        return setting_failure(
+            "cassandra", "hosts", self.hosts,
+            f"no Cassandra answers at {where} ({os_error_text(text)[:300]})",
+            secrets=secrets,
+        )
+
     def consistency(self, kind: str) -> str:
         """The consistency level's name for `kind` "write" or "read"."""
         chosen = self.write_consistency if kind == "write" else self.read_consistency
@@ -58,10 +101,16 @@ class CassandraResource(ConfigurableResource):
                 load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=self.local_datacenter or None)),
                 consistency_level=self.consistency_level("read"),
             )
-            self._cluster = Cluster(
+            self.check_contact_points()
+            cluster = Cluster(
                 self.contact_points, port=self.port, auth_provider=auth, execution_profiles={EXEC_PROFILE_DEFAULT: profile}
             )
-            self._session = self._cluster.connect()
+            try:
+                self._session = cluster.connect()
+            except (NoHostAvailable, AuthenticationFailed, OSError) as error:
+                cluster.shutdown()
+                raise self.connection_failure(error) from error
+            self._cluster = cluster
         return self._session
 
     def create_keyspace_cql(self, keyspace: str | None = None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 
-from ind320_assets.elhub import ElhubClient
+from ind320_assets.elhub import ElhubApiError, ElhubClient
 from ind320_assets.elhub.client import (
     DEFAULT_BACKOFF_BASE_S,
     DEFAULT_BASE_URL,
@@ -13,6 +13,29 @@ from ind320_assets.elhub.client import (
     DEFAULT_MAX_REQUESTS_PER_SECOND,
     DEFAULT_TIMEOUT_S,
 )
+from ind320_assets.resources.errors import os_error_text, setting_failure
+
+
+class SettingNamingElhubClient(ElhubClient):
+    """The client, but a request that gets no HTTP answer at all (refused, unresolvable,
+    timed out after every retry), or a 404 for the route itself, fails with one line
+    naming ELHUB_API_URL: both mean the base URL is wrong or the API is away."""
+
+    def __init__(self, *, base_url: str, **settings: float) -> None:
+        super().__init__(base_url=base_url, **settings)
+        self.configured_url = base_url  # as the setting reads, before the client trims it
+
+    def fetch_window(self, dataset, window, areas):  # noqa: ANN001, ANN201 - ElhubClient's signature
+        try:
+            return super().fetch_window(dataset, window, areas)
+        except ElhubApiError as error:
+            if error.status is None:
+                problem = f"no answer from {error.url} after {error.attempts} attempts ({os_error_text(error.reason)})"
+            elif error.status == 404:
+                problem = f"{error.url} does not exist (HTTP 404): is the base URL right?"
+            else:
+                raise
+            raise setting_failure("elhub", "base_url", self.configured_url, problem) from error
 
 
 class ElhubResource(ConfigurableResource):
@@ -30,7 +53,7 @@ class ElhubResource(ConfigurableResource):
     def client(self) -> ElhubClient:
         """One pooled client per resource instance, so the rate limit holds across a run."""
         if self._client is None:
-            self._client = ElhubClient(
+            self._client = SettingNamingElhubClient(
                 base_url=self.base_url,
                 timeout_s=self.timeout_s,
                 max_attempts=self.max_attempts,

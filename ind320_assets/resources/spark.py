@@ -13,16 +13,23 @@ and the dev kit fills `jars` with the ones `make services-up` fetched.
 from __future__ import annotations
 
 import os
+import socket
 import threading
+from urllib.parse import urlsplit
 
 from dagster import ConfigurableResource, InitResourceContext
 from dagster_pyspark import LazyPySparkResource
 from pydantic import PrivateAttr
+from py4j.protocol import Py4JJavaError
 from pyspark.sql import SparkSession
 
 from ind320_assets.resources.cassandra import CassandraResource
+from ind320_assets.resources.errors import setting_failure
 
 CONNECTOR_PACKAGE = "com.datastax.spark:spark-cassandra-connector_2.12:3.5.1"
+# How long to wait for a standalone master to accept a TCP connection before starting
+# the JVM; Spark itself would retry for a minute and then fail with a stopped context.
+MASTER_CONNECT_TIMEOUT_S = 5.0
 
 
 class SparkCassandraResource(ConfigurableResource):
@@ -63,6 +70,24 @@ class SparkCassandraResource(ConfigurableResource):
             self.spark_session
         except Exception:  # noqa: BLE001 - the step that needs Spark starts it again and reports the error
             pass
+
+    def check_master(self) -> None:
+        """Fail with one line naming SPARK_MASTER when no standalone master accepts a connection.
+
+        Only `spark://host:port[,host:port...]` is probed (any one answering will do);
+        `local[...]` and other masters are left to Spark.
+        """
+        if not self.master.startswith("spark://"):
+            return
+        reasons = []
+        for address in self.master.removeprefix("spark://").split(","):
+            parts = urlsplit(f"//{address}")
+            try:
+                with socket.create_connection((parts.hostname, parts.port or 7077), MASTER_CONNECT_TIMEOUT_S):
+                    return
+            except (OSError, ValueError) as error:
+                reasons.append(f"{address}: {getattr(error, 'strerror', None) or error}")
+        raise setting_failure("spark", "master", self.master, f"no Spark master accepts connections ({'; '.join(reasons)})")
 
     def spark_config(self) -> dict[str, str]:
         if not (self.jars or self.packages):
@@ -107,6 +132,8 @@ class SparkCassandraResource(ConfigurableResource):
     def spark_session(self) -> SparkSession:
         with self._starting:  # the early start and a step may ask at once
             if self._lazy is None:
+                self.check_master()
+                self.cassandra.check_contact_points()
                 if self.java_home:
                     # pyspark's launcher starts the JVM from JAVA_HOME.
                     os.environ["JAVA_HOME"] = self.java_home
@@ -130,7 +157,11 @@ class SparkCassandraResource(ConfigurableResource):
         connector = spark._jvm.com.datastax.spark.connector.cql.CassandraConnector.apply(
             spark.sparkContext._jsc.sc().getConf()
         )
-        session = connector.openSession()
+        try:
+            session = connector.openSession()
+        except Py4JJavaError as error:
+            # e.g. "Failed to open native connection to Cassandra at {...} :: <driver's reason>"
+            raise self.cassandra.connection_failure(Exception(str(error.java_exception.toString()))) from error
         try:
             session.execute(statement)
         finally:
