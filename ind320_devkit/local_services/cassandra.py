@@ -45,8 +45,8 @@ commitlog_sync: periodic
 commitlog_sync_period: 10000ms
 auto_snapshot: false
 storage_compatibility_mode: NONE
-authenticator: AllowAllAuthenticator
-authorizer: AllowAllAuthorizer
+authenticator: {authenticator}
+authorizer: {authorizer}
 concurrent_reads: 8
 concurrent_writes: 16
 {extra}"""
@@ -93,12 +93,19 @@ def cassandra_yaml(
     initial_token: str = "0",
     snitch: str = "SimpleSnitch",
     extra: str = "",
+    authenticator: str = "AllowAllAuthenticator",
+    authorizer: str = "AllowAllAuthorizer",
 ) -> str:
-    """cassandra.yaml for one node; the defaults are the single local node's."""
+    """cassandra.yaml for one node; the defaults are the single local node's.
+
+    `authenticator="PasswordAuthenticator"` (with `authorizer="CassandraAuthorizer"`)
+    makes clients log in; the node then creates the default superuser cassandra/cassandra.
+    """
     return CASSANDRA_YAML.format(
         cluster_name=cluster_name, num_tokens=num_tokens, initial_token=initial_token, snitch=snitch,
         seeds=seeds or f"{address}:{storage_port}", address=address,
         port=port, storage_port=storage_port, data=data, extra=extra,
+        authenticator=authenticator, authorizer=authorizer,
     )
 
 
@@ -166,10 +173,63 @@ class Cassandra(ManagedService):
         return cassandra_release_version(self.host, self.port) is not None
 
 
-def cassandra_release_version(host: str, port: int) -> str | None:
+# The superuser a fresh PasswordAuthenticator node creates (Cassandra's own default).
+DEFAULT_SUPERUSER = ("cassandra", "cassandra")
+
+
+class PasswordCassandra(ManagedService):
+    """A single node that makes clients log in (PasswordAuthenticator, CassandraAuthorizer),
+    on ports and in a folder of its own, beside the shared node: for credential tests.
+
+    Ready means the default superuser cassandra/cassandra can log in and query, which
+    on Cassandra 5.0 comes a moment after the native port opens.
+    """
+
+    start_timeout_s = 240.0
+
+    def __init__(
+        self, home: Path, *, port: int, storage_port: int, jmx_port: int, heap: str = "768M", name: str = "cassandra-auth"
+    ) -> None:
+        self.name, self.home, self.port, self.storage_port, self.jmx_port, self.heap = (
+            name, home, port, storage_port, jmx_port, heap,
+        )
+        self.run_dir = self.log_dir = home
+        self.ownership_marker = f"{home}/"
+
+    def prepare(self) -> None:
+        resolve_jars(POM, LIB_DIR)  # the single node's jars
+        conf = self.home / "conf"
+        conf.mkdir(parents=True, exist_ok=True)
+        (conf / "cassandra.yaml").write_text(cassandra_yaml(
+            cluster_name="ind320-auth", port=self.port, storage_port=self.storage_port, data=self.home / "data",
+            authenticator="PasswordAuthenticator", authorizer="CassandraAuthorizer",
+            extra="file_cache_size: 64MiB\nkey_cache_size: 16MiB\nconcurrent_compactors: 1\n",
+        ))
+        (conf / "logback.xml").write_text(LOGBACK_XML.format(log=self.home / f"{self.name}-system.log"))
+
+    def command(self) -> list[str]:
+        return cassandra_command(
+            heap=self.heap, conf_dir=self.home / "conf", lib_dir=LIB_DIR, data_dir=self.home / "data",
+            log_dir=self.home, direct_memory="256M",
+            system_properties=[
+                "-Dcassandra.skip_wait_for_gossip_to_settle=0",
+                "-Dcassandra.superuser_setup_delay_ms=0",
+                f"-Dcassandra.jmx.local.port={self.jmx_port}",
+            ],
+        )
+
+    def is_ready(self) -> bool:
+        if not port_is_open(self.host, self.port):
+            return False
+        return cassandra_release_version(self.host, self.port, credentials=DEFAULT_SUPERUSER) is not None
+
+
+def cassandra_release_version(host: str, port: int, credentials: tuple[str, str] | None = None) -> str | None:
+    from cassandra.auth import PlainTextAuthProvider
     from cassandra.cluster import Cluster
 
-    cluster = Cluster([host], port=port, connect_timeout=5, control_connection_timeout=5)
+    auth = PlainTextAuthProvider(*credentials) if credentials else None
+    cluster = Cluster([host], port=port, connect_timeout=5, control_connection_timeout=5, auth_provider=auth)
     try:
         session = cluster.connect()
         row = session.execute("SELECT release_version FROM system.local").one()
