@@ -1,4 +1,9 @@
-"""The revision sensor requests exactly the revised partitions, once, and survives a lost cursor."""
+"""The look-back fallback requests exactly the revised partitions, once, and survives a lost cursor.
+
+These ticks run against a replay that does not serve /updates (404), so every
+tick falls back to fingerprinting the look-back months; the feed itself is
+tested in test_revision_feed_sensor.py.
+"""
 
 import json
 import math
@@ -6,33 +11,28 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance, SensorResult, SkipReason, build_sensor_context, materialize
+from dagster import DagsterInstance, materialize
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC, build_dataset_assets
 from ind320_assets.definitions import build_resources
-from ind320_assets.domain import PRODUCTION
+from ind320_assets.domain import OSLO_TZ, PRODUCTION
 from ind320_devkit.replay import Faults
 from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.sensors.elhub_revisions import build_revision_sensor, lookback_months
+from ind320_assets_tests.replay_fixtures import replay_server  # noqa: F401 - a fixture
+from ind320_assets_tests.test_revision_feed_sensor import Tick, replay_without_feed  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.services
 
 # A clock in February 2021 with a two-month look-back: 2021-01 and 2021-02, 10 partitions.
-SENSOR = build_revision_sensor(PRODUCTION_SPEC, lookback=2, today=lambda: date(2021, 2, 15))
+SENSOR = build_revision_sensor(PRODUCTION_SPEC, lookback=2, now=lambda: pd.Timestamp("2021-02-15", tz=OSLO_TZ))
 REVISED = ["2021-01-01|NO1", "2021-02-01|NO3"]
 PRODUCTION_ASSETS = build_dataset_assets(PRODUCTION_SPEC)
 
 
 def tick(replay, instance, cursor):
-    context = build_sensor_context(
-        instance=instance, cursor=cursor,
-        resources={"elhub": ElhubResource(base_url=replay.url, max_attempts=2, backoff_base_s=0.01)},
-    )
-    result = SENSOR(context)
-    if isinstance(result, SkipReason):
-        return [], context.cursor, result.skip_message
-    assert isinstance(result, SensorResult)
-    return result.run_requests, result.cursor, None
+    result = Tick(SENSOR, replay, cursor, instance)
+    return result.run_requests, result.cursor, result.skipped
 
 
 def test_lookback_is_the_current_month_and_those_before_it():
@@ -41,8 +41,9 @@ def test_lookback_is_the_current_month_and_those_before_it():
 
 
 def test_a_revision_of_two_partitions_reloads_exactly_those_two(
-    replay, cassandra_keyspace, cql, mongo, mongo_db, tmp_path
+    replay_without_feed, cassandra_keyspace, cql, mongo, mongo_db, tmp_path
 ):
+    replay = replay_without_feed
     instance = DagsterInstance.ephemeral()
     resources = build_resources(cassandra={"keyspace": cassandra_keyspace}, mongo={"database": mongo.database}, parquet_io_manager={"base_dir": str(tmp_path)})
     resources["elhub"] = ElhubResource(base_url=replay.url)
@@ -55,7 +56,8 @@ def test_a_revision_of_two_partitions_reloads_exactly_those_two(
 
     # No cursor yet: the sensor compares with what was materialized, finds nothing new.
     requests, cursor, skipped = tick(replay, instance, None)
-    assert requests == [] and "No revision" in skipped
+    assert requests == [] and skipped.startswith("Fell back to look-back fingerprinting (/updates failed:")
+    assert "HTTP 404" in skipped and "no revision in 2021-01..2021-02" in skipped
 
     for key in REVISED:
         month, area = key.split("|")
@@ -91,9 +93,10 @@ def test_a_revision_of_two_partitions_reloads_exactly_those_two(
     assert tick(replay, instance, "{not json")[0] == []
 
 
-def test_an_error_in_one_month_does_not_hide_the_others(replay):
+def test_an_error_in_one_month_does_not_hide_the_others(replay_server):
     instance = DagsterInstance.ephemeral()
-    replay.set_faults(Faults(server_error_first_n=2))  # both attempts for January fail
-    requests, cursor, _ = tick(replay, instance, json.dumps({"fingerprints": {}}))
+    # Both attempts at /updates fail, so the tick falls back; then both attempts for January.
+    replay_server.set_faults(Faults(server_error_first_n=4))
+    requests, cursor, _ = tick(replay_server, instance, json.dumps({"fingerprints": {}}))
     assert sorted(r.partition_key for r in requests) == [f"2021-02-01|NO{n}" for n in range(1, 6)]
     assert not any(key.startswith("2021-01") for key in json.loads(cursor)["fingerprints"])

@@ -1,23 +1,34 @@
 """Reload exactly the (month, area) partitions that Elhub revised or added.
 
-Elhub republishes each delivery day about 1, 6 and 14 days later and now and
-then restates whole years. Each tick asks the API once per month of the
-look-back (all areas in one request), fingerprints every (month, area) by its
-latest `lastUpdatedTime` and row count, and requests runs only where that
-fingerprint differs from the one last seen.
+Each tick sends Elhub's `/updates` feed one request for the sensor's dataset,
+asking what changed on or after the last `lastUpdated` it has seen (the cursor,
+`revision_cursor.py`), and requests a run for each (month, area) the feed names,
+whatever the month: a restatement of 2021-03 costs one small request, not a
+download of 2021. Each run targets all of the dataset's assets (raw → Cassandra
+→ MongoDB → views), so downstream follows without the automation daemon, and its
+`run_key` names the revision (partition and `lastUpdated`), so the same revision
+never runs twice.
 
-The last-seen fingerprints live in the JSON cursor. When the cursor is missing
-or unreadable, the sensor falls back to what the raw asset's materializations
-recorded, so it reloads only what really changed rather than everything.
+Without a feed position (first tick, lost or corrupt cursor, the look-back
+sensor's old cursor) the sensor reads the feed from a bounded horizon, the start
+of the look-back window (the current month and the `lookback - 1` before it),
+and trusts what the raw asset's materializations recorded: it reloads only
+partitions that were loaded and that the feed shows a newer revision of. It
+never loads a partition nobody loaded; from the next tick on, everything the
+feed names is followed again.
 
-Each run targets all of the dataset's assets (raw → Cassandra → MongoDB → views) for its partition,
-so downstream follows without the automation daemon, and its `run_key` names
-the revision, so the same revision never runs twice.
+When the feed fails (an HTTP error such as 404 where it is not served, a
+5xx after the client's retries, an answer that cannot be read), the tick falls
+back to look-back fingerprinting: it fetches the look-back months (one request
+per month, all areas), fingerprints each (month, area) by its latest
+`lastUpdatedTime` and row count (`revisions.py`), and requests the partitions
+whose fingerprint changed. The tick's log and `SkipReason` say so; the feed
+position is kept, so revisions of older months made meanwhile are still picked
+up once the feed answers again.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import date
 
@@ -34,10 +45,12 @@ from dagster import (
 
 from ind320_assets.assets.spec import ElhubAssetSpec
 from ind320_assets.domain import OSLO_TZ, PRICE_AREAS
-from ind320_assets.elhub import ElhubApiError, ElhubDataError
+from ind320_assets.elhub import ElhubApiError, ElhubDataError, touched_partitions
+from ind320_assets.elhub.windows import local_midnight_utc
 from ind320_assets.partition_slice import PartitionSlice
-from ind320_assets.revisions import Fingerprints, materialized_fingerprints, revision_fingerprints
 from ind320_assets.resources.elhub import ElhubResource
+from ind320_assets.revisions import Fingerprints, materialized_fingerprints, revision_fingerprints
+from ind320_assets.sensors.revision_cursor import RevisionCursor
 
 
 def lookback_months(today: date, months: int) -> list[date]:
@@ -53,20 +66,13 @@ def lookback_months(today: date, months: int) -> list[date]:
     return result
 
 
-def read_cursor(cursor: str | None) -> Fingerprints | None:
-    """The cursor's fingerprints, or None when it is missing or not ours."""
-    if not cursor:
-        return None
-    try:
-        value = json.loads(cursor)
-    except ValueError:
-        return None
-    fingerprints = value.get("fingerprints") if isinstance(value, dict) else None
-    return fingerprints if isinstance(fingerprints, dict) else None
+def run_key(dataset_id: str, partition_key: str, last_updated: str, rows: int | None = None) -> str:
+    """Names one revision of one partition: `lastUpdated`, and the row count when the look-back measured it."""
+    return ":".join([dataset_id, partition_key, last_updated, *([] if rows is None else [str(rows)])])
 
 
-def run_key(dataset_id: str, partition_key: str, fingerprint: dict) -> str:
-    return f"{dataset_id}:{partition_key}:{fingerprint['last_updated']}:{fingerprint['rows']}"
+def oslo_now() -> pd.Timestamp:
+    return pd.Timestamp.now(tz=OSLO_TZ)
 
 
 def build_revision_sensor(
@@ -75,29 +81,63 @@ def build_revision_sensor(
     name: str | None = None,
     lookback: int = 4,
     minimum_interval_seconds: int = 3600,
-    today: Callable[[], date] = lambda: pd.Timestamp.now(tz=OSLO_TZ).date(),
+    now: Callable[[], pd.Timestamp] = oslo_now,
     default_status: DefaultSensorStatus = DefaultSensorStatus.STOPPED,
 ) -> SensorDefinition:
     raw_key = spec.key("raw")
     chain = spec.asset_keys
+    dataset_id = spec.dataset.dataset_id
 
-    @sensor(
-        name=name or f"elhub_{spec.name}_revision_sensor",
-        description=(
-            f"Polls Elhub for {spec.dataset.dataset_id} over the current month and the {lookback - 1} "
-            "before it, and reloads raw → Cassandra → MongoDB → views for each (month, area) whose "
-            "lastUpdatedTime or row count changed."
-        ),
-        asset_selection=chain,
-        minimum_interval_seconds=minimum_interval_seconds,
-        default_status=default_status,
-    )
-    def revision_sensor(context: SensorEvaluationContext, elhub: ElhubResource):
-        months = lookback_months(today(), lookback)
+    def run_request(key: str, last_updated: str, source: str, rows: int | None = None) -> RunRequest:
+        tags = {"elhub/revision": last_updated, "elhub/source": source}
+        if rows is not None:
+            tags["elhub/rows"] = str(rows)
+        return RunRequest(
+            run_key=run_key(dataset_id, key, last_updated, rows), partition_key=key, asset_selection=chain, tags=tags
+        )
+
+    def feed_tick(
+        context: SensorEvaluationContext, cursor: RevisionCursor, since: pd.Timestamp, touched: dict[str, pd.Timestamp]
+    ) -> SensorResult | SkipReason:
+        """Requests for the partitions the feed names that are not requested or loaded yet."""
+        known: Fingerprints = cursor.fingerprints or {}  # what a fallback tick requested meanwhile
+        lost = cursor.feed_since is None
+        if lost:
+            context.log.info(
+                f"No feed position in the cursor: read /updates from {_local(since)} (the look-back's start) "
+                "and compared with the raw asset's materializations."
+            )
+            known = {**materialized_fingerprints(context.instance, raw_key, list(touched)), **known}
+        requests = []
+        for key, stamp in touched.items():
+            if key in cursor.feed_seen and stamp <= since:
+                continue  # listed again because the feed answers "on or after"
+            recorded = known.get(key)
+            if recorded is not None and pd.Timestamp(recorded["last_updated"]) >= stamp:
+                continue
+            if lost and recorded is None:
+                continue  # never loaded: a lost cursor reloads, it does not load
+            requests.append(run_request(key, stamp.isoformat(), "updates"))
+
+        latest = max([since, *touched.values()])
+        seen = {key for key, stamp in touched.items() if stamp == latest}
+        next_cursor = RevisionCursor(
+            feed_since=latest, feed_seen=frozenset(seen | (cursor.feed_seen if latest == since else set()))
+        ).serialize()
+        named = f"/updates since {_local(since)} (1 request) names {len(touched)} partition(s)"
+        if not requests:
+            context.update_cursor(next_cursor)
+            return SkipReason(f"No new revision of {dataset_id}: {named}, all requested or loaded already")
+        context.log.info(f"{named}; requesting {len(requests)}: {', '.join(r.partition_key for r in requests)}")
+        return SensorResult(run_requests=requests, cursor=next_cursor)
+
+    def lookback_tick(
+        context: SensorEvaluationContext, elhub: ElhubResource, months: list[date], cursor: RevisionCursor, why: str
+    ) -> SensorResult | SkipReason:
+        """Fingerprints every (month, area) of the look-back; requests those that changed."""
         looked_at = PartitionSlice.of(months)
-        known = read_cursor(context.cursor)
+        known = cursor.fingerprints
         if known is None:
-            context.log.info("No usable cursor: comparing with the raw asset's materializations instead.")
             known = materialized_fingerprints(context.instance, raw_key, looked_at.keys)
 
         seen: Fingerprints = dict(known)
@@ -113,18 +153,43 @@ def build_revision_sensor(
             for key, fingerprint in revision_fingerprints(result.frame, looked_at).items():
                 seen[key] = fingerprint
                 if known.get(key) != fingerprint:
-                    requests.append(RunRequest(
-                        run_key=run_key(spec.dataset.dataset_id, key, fingerprint),
-                        partition_key=key,
-                        asset_selection=chain,
-                        tags={"elhub/revision": fingerprint["last_updated"], "elhub/rows": str(fingerprint["rows"])},
-                    ))
+                    requests.append(run_request(key, fingerprint["last_updated"], "lookback", fingerprint["rows"]))
 
-        cursor = json.dumps({"fingerprints": seen}, sort_keys=True)
+        # The feed position stays: once the feed answers, it resumes where it was.
+        next_cursor = RevisionCursor(cursor.feed_since, cursor.feed_seen, seen).serialize()
+        span = f"{months[0]:%Y-%m}..{months[-1]:%Y-%m}"
         if not requests:
             detail = f"; errors: {errors}" if errors else ""
-            context.update_cursor(cursor)
-            return SkipReason(f"No revision in {months[0]:%Y-%m}..{months[-1]:%Y-%m} since the last tick{detail}")
-        return SensorResult(run_requests=requests, cursor=cursor)
+            context.update_cursor(next_cursor)
+            return SkipReason(f"Fell back to look-back fingerprinting ({why}): no revision in {span}{detail}")
+        context.log.warning(f"Fell back to look-back fingerprinting ({why}): requesting {len(requests)} in {span}")
+        return SensorResult(run_requests=requests, cursor=next_cursor)
+
+    @sensor(
+        name=name or f"elhub_{spec.name}_revision_sensor",
+        description=(
+            f"Asks Elhub's /updates feed once per tick what changed in {dataset_id} and reloads "
+            "raw → Cassandra → MongoDB → views for each (month, area) it names; when the feed fails, "
+            f"falls back to fingerprinting the current month and the {lookback - 1} before it."
+        ),
+        asset_selection=chain,
+        minimum_interval_seconds=minimum_interval_seconds,
+        default_status=default_status,
+    )
+    def revision_sensor(context: SensorEvaluationContext, elhub: ElhubResource):
+        current = now()
+        months = lookback_months(current.date(), lookback)
+        cursor = RevisionCursor.parse(context.cursor)
+        since = cursor.feed_since if cursor.feed_since is not None else local_midnight_utc(months[0])
+        try:
+            updates = elhub.client().updates(spec.dataset, since)
+        except (ElhubApiError, ElhubDataError) as error:
+            context.log.warning(f"Elhub's /updates failed, falling back to look-back fingerprinting: {error}")
+            return lookback_tick(context, elhub, months, cursor, f"/updates failed: {error}")
+        return feed_tick(context, cursor, since, touched_partitions(updates, spec.dataset, current_time=current))
 
     return revision_sensor
+
+
+def _local(instant: pd.Timestamp) -> str:
+    return instant.tz_convert(OSLO_TZ).isoformat()
