@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install browser services-up services-down services-status test test-fast demo dev bench clean-local cluster-up cluster-down cluster-env
+.PHONY: install browser services-up services-down services-status test test-fast demo dev dashboard bench clean-local cluster-up cluster-down cluster-env
 
 # The virtualenv is rebuilt when the pins change; pip's cache keeps a rebuild quick.
 # Each phase says what it does and how long it took; pip's own progress shows on a cold cache.
@@ -69,6 +69,12 @@ dev: services-up
 	eval "$$($(PY) -m ind320_devkit.local_services env)" && \
 	  DAGSTER_HOME=$(CURDIR)/.local/dagster_home ELHUB_API_URL=$${ELHUB_API_URL:-http://127.0.0.1:8765/energy-data/v0} \
 	  $(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# The Streamlit dashboard on http://127.0.0.1:8501, reading the MongoDB views `make demo` and `make dev` write.
+# `python -m` puts the repository root on the path, for `dashboard.queries`.
+dashboard: services-up
+	$(PY) -m streamlit run dashboard/app.py --server.address 127.0.0.1 --server.port 8501 \
+	  --server.headless true --browser.gatherUsageStats false
 
 bench: services-up
 	$(PY) -m bench.run_all
