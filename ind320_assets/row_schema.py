@@ -6,10 +6,13 @@ asset, the Spark schema the Cassandra write uses, the CQL `CREATE TABLE`, the
 MongoDB indexes, and the `dagster/column_schema` the UI shows. Nothing infers a
 table from pandas dtypes at run time.
 
-    raw rows     what the API gives, one per (price_area, group, start_time)
+    raw rows     what the API gives, one per (price_area, group, start_time), or
+                 per (price_area, start_time) for a dataset without groups, with
+                 one double column per kWh quantity
     stored rows  the raw rows with the local `month` they belong to, without the
                  `is_unspecified_group` flag; Cassandra's primary key is
-                 ((price_area, month), group, start_time)
+                 ((price_area, month), group, start_time), or
+                 ((price_area, month), start_time) without groups
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from dataclasses import dataclass, replace
 
 from dagster import TableColumn, TableSchema
 
-from ind320_assets.domain import PRICE_AREAS, UNSPECIFIED_GROUP, ElhubDataset
+from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS, PRICE_AREAS, UNSPECIFIED_GROUP, ElhubDataset
 
 # kind -> (pandas dtype, CQL type)
 KINDS: dict[str, tuple[str, str]] = {
@@ -29,6 +32,8 @@ KINDS: dict[str, tuple[str, str]] = {
     "boolean": ("bool", "boolean"),
 }
 PARTITION_COLUMNS = ("price_area", "month")  # one Cassandra partition, one MongoDB slice
+# A column's role, as its description in `dagster/column_schema`: how the IO managers read the schema back.
+ROW_KEY, QUANTITY = "row key", "quantity, kWh"
 
 
 @dataclass(frozen=True)
@@ -36,20 +41,28 @@ class Column:
     name: str
     kind: str  # a key of KINDS
     allowed: frozenset[str] | None = None  # the only values a text column may hold
+    minimum: float | None = 0.0  # the least a number may be; None: any finite value
 
 
 @dataclass(frozen=True)
 class RowSchema:
     columns: tuple[Column, ...]
-    row_key: tuple[str, ...]  # what identifies one row: (price_area, group, start_time)
+    row_key: tuple[str, ...]  # what identifies one row: (price_area, [group,] start_time)
+    quantity_columns: tuple[str, ...] = DEFAULT_QUANTITY_COLUMNS  # the kWh columns, summed and compared
 
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
     @property
-    def group_column(self) -> str:
-        return self.row_key[1]
+    def series_columns(self) -> tuple[str, ...]:
+        """What names one series: the row key without its hour."""
+        return self.row_key[:-1]
+
+    @property
+    def group_column(self) -> str | None:
+        """The group column, or None for a dataset without groups."""
+        return self.series_columns[1] if len(self.series_columns) > 1 else None
 
     @property
     def clustering_key(self) -> tuple[str, ...]:
@@ -75,16 +88,21 @@ class RowSchema:
             T.StructField(c.name, spark_types[c.kind], nullable=c.name not in self.row_key) for c in self.columns
         ])
 
+    @property
+    def primary_key_cql(self) -> str:
+        """`((price_area, month), production_group, start_time)`, as CQL writes it."""
+        return f"(({', '.join(PARTITION_COLUMNS)}), {', '.join(self.clustering_key)})"
+
     def create_table_cql(self, qualified_table: str) -> str:
         columns = ", ".join(f"{c.name} {KINDS[c.kind][1]}" for c in self.columns)
-        key = f"(({', '.join(PARTITION_COLUMNS)}), {', '.join(self.clustering_key)})"
-        return f"CREATE TABLE IF NOT EXISTS {qualified_table} ({columns}, PRIMARY KEY {key})"
+        return f"CREATE TABLE IF NOT EXISTS {qualified_table} ({columns}, PRIMARY KEY {self.primary_key_cql})"
 
     def mongo_indexes(self) -> list:  # -> list[pymongo.IndexModel]
         from pymongo import ASCENDING, IndexModel
 
+        unique_name = "area_group_start_unique" if self.group_column else "area_start_unique"
         return [
-            IndexModel([(c, ASCENDING) for c in self.row_key], unique=True, name="area_group_start_unique"),
+            IndexModel([(c, ASCENDING) for c in self.row_key], unique=True, name=unique_name),
             IndexModel([(c, ASCENDING) for c in PARTITION_COLUMNS], name="area_month"),
         ]
 
@@ -97,7 +115,8 @@ class RowSchema:
             if c.kind == "timestamp":
                 return PandasColumn.datetime_column(c.name, tz="UTC", non_nullable=True)
             if c.kind == "double":
-                return PandasColumn.float_column(c.name, min_value=0.0, non_nullable=True)
+                low = -float("inf") if c.minimum is None else c.minimum
+                return PandasColumn.float_column(c.name, min_value=low, non_nullable=True)
             if c.kind == "bigint":
                 return PandasColumn.integer_column(c.name, min_value=0, non_nullable=True)
             if c.kind == "boolean":
@@ -111,33 +130,38 @@ class RowSchema:
     def table_schema(self) -> TableSchema:
         """The columns as Dagster metadata (`dagster/column_schema`), shown in the UI
         and read back by the IO managers."""
-        return TableSchema(columns=[
-            TableColumn(c.name, c.kind, description="row key" if c.name in self.row_key else None)
-            for c in self.columns
-        ])
+        def role(name: str) -> str | None:
+            return ROW_KEY if name in self.row_key else QUANTITY if name in self.quantity_columns else None
+
+        return TableSchema(columns=[TableColumn(c.name, c.kind, description=role(c.name)) for c in self.columns])
 
     @classmethod
     def from_table_schema(cls, schema: TableSchema) -> RowSchema:
         return cls(
             columns=tuple(Column(c.name, c.type) for c in schema.columns),
-            row_key=tuple(c.name for c in schema.columns if c.description == "row key"),
+            row_key=tuple(c.name for c in schema.columns if c.description == ROW_KEY),
+            quantity_columns=tuple(c.name for c in schema.columns if c.description == QUANTITY),
         )
 
 
 def raw_schema(dataset: ElhubDataset) -> RowSchema:
     """The API's rows, as the client returns them."""
+    grouped = dataset.group_column is not None
+    group = (Column(dataset.group_column, "text", frozenset({*dataset.groups, UNSPECIFIED_GROUP})),) if grouped else ()
+    minimum = None if dataset.signed_quantities else 0.0
     return RowSchema(
         columns=(
             Column("price_area", "text", frozenset(PRICE_AREAS)),
-            Column(dataset.group_column, "text", frozenset({*dataset.groups, UNSPECIFIED_GROUP})),
+            *group,
             Column("start_time", "timestamp"),
             Column("end_time", "timestamp"),
             Column("last_updated_time", "timestamp"),
-            Column("quantity_kwh", "double"),
-            Column("is_unspecified_group", "boolean"),
+            *(Column(column, "double", minimum=minimum) for column in dataset.quantity_columns),
+            *((Column("is_unspecified_group", "boolean"),) if grouped else ()),
             *(Column(column, "bigint") for column in dataset.extra_int_fields.values()),
         ),
-        row_key=("price_area", dataset.group_column, "start_time"),
+        row_key=(*dataset.series_columns, "start_time"),
+        quantity_columns=dataset.quantity_columns,
     )
 
 

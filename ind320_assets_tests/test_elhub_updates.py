@@ -10,7 +10,7 @@ import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ind320_assets.domain import CONSUMPTION, PRICE_AREAS, PRODUCTION
+from ind320_assets.domain import CONSUMPTION, DATASETS, PRICE_AREAS, PRODUCTION
 from ind320_assets.elhub import UPDATES_PARAMETERS, ElhubApiError, ElhubDataError, Update, parse_updates, touched_partitions
 from ind320_assets.elhub.updates import last_updated_param
 from ind320_assets.partition_slice import local_month_label
@@ -198,7 +198,7 @@ def test_without_last_updated_the_feed_covers_the_last_24_hours(replay_server: R
 
 def test_without_a_dataset_the_feed_lists_every_dataset(replay_server: ReplayServer) -> None:
     updates = fast_client(replay_server).updates(None, since=pd.Timestamp(REPLAY_NOW) - pd.Timedelta(days=2))
-    assert {u.dataset_id for u in updates} == {PRODUCTION.dataset_id, CONSUMPTION.dataset_id}
+    assert {u.dataset_id for u in updates} == set(DATASETS)
     assert "dataset" not in replay_server.requests[0].params
 
 

@@ -36,7 +36,9 @@ def _result(mongo: MongoResource, collection: str, counts: dict[str, int]) -> Ma
 
 def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
     """Daily totals, yearly totals and hourly series for one `ElhubAssetSpec`."""
-    views = ViewCollections(spec.mongo_collection, spec.group_column)
+    views = ViewCollections(spec.mongo_collection, spec.group_column, spec.quantity_columns)
+    per = ", ".join(["price area", *([spec.group_column] if spec.group_column else [])])
+    id_prefix = "area|group" if spec.group_column else "area"
     common = {
         "partitions_def": ELHUB_PARTITIONS,
         "backfill_policy": SINGLE_RUN,
@@ -53,9 +55,9 @@ def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         ins=stored_rows,
         deps=published_after,
         description=(
-            f"kWh per (price area, {spec.group_column}, local day) in `{views.daily_totals}`, summed "
+            f"kWh per ({per}, local day) in `{views.daily_totals}`, one sum per quantity column, summed "
             "exactly in pandas from this run's rows as read back from Cassandra, and published after "
-            f"`{spec.mongo_collection}`. `_id` = area|group|YYYY-MM-DD."
+            f"`{spec.mongo_collection}`. `_id` = {id_prefix}|YYYY-MM-DD."
         ),
         **common,
     )
@@ -67,7 +69,7 @@ def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         key=spec.key("yearly_totals"),
         deps=[spec.key("daily_totals")],
         description=(
-            f"kWh per (price area, {spec.group_column}, year) in `{views.yearly_totals}`: a year's pie "
+            f"kWh per ({per}, year) in `{views.yearly_totals}`: a year's pie "
             "chart is one query. Recomputed for the partition's area and year from the daily totals."
         ),
         **common,
@@ -81,7 +83,7 @@ def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         ins=stored_rows,
         deps=published_after,
         description=(
-            f"One document per (price area, month) in `{views.hourly_series}` with every group's hourly "
+            f"One document per (price area, month) in `{views.hourly_series}` with every series' hourly "
             "kWh side by side, built from this run's rows as read back from Cassandra: "
             "`find_one({'_id': 'NO1|2021-10'})` draws the month's line chart."
         ),

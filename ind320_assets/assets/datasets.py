@@ -7,7 +7,7 @@ from dagster import AssetsDefinition
 from ind320_assets.assets.dashboard_views import build_view_assets
 from ind320_assets.assets.elhub_pipeline import build_elhub_assets
 from ind320_assets.assets.spec import ElhubAssetSpec
-from ind320_assets.domain import CONSUMPTION, PRODUCTION
+from ind320_assets.domain import CONSUMPTION, EXCHANGE, LOSS, PRODUCTION
 
 PRODUCTION_SPEC = ElhubAssetSpec(
     name="production",
@@ -21,7 +21,20 @@ CONSUMPTION_SPEC = ElhubAssetSpec(
     cassandra_table="consumption_per_group_hour",
     mongo_collection="elhub_consumption",
 )
-SPECS = [PRODUCTION_SPEC, CONSUMPTION_SPEC]
+# Datasets without a group: one series per price area, one column per quantity.
+EXCHANGE_SPEC = ElhubAssetSpec(
+    name="exchange",
+    dataset=EXCHANGE,
+    cassandra_table="exchange_per_hour",
+    mongo_collection="elhub_exchange",
+)
+LOSS_SPEC = ElhubAssetSpec(
+    name="loss",
+    dataset=LOSS,
+    cassandra_table="loss_per_hour",
+    mongo_collection="elhub_loss",
+)
+SPECS = [PRODUCTION_SPEC, CONSUMPTION_SPEC, EXCHANGE_SPEC, LOSS_SPEC]
 
 
 def build_dataset_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:

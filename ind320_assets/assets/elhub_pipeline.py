@@ -46,10 +46,14 @@ def store_rows(raw: pd.DataFrame, spec: ElhubAssetSpec) -> pd.DataFrame:
 
 
 def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
+    def chart_title(area: str, month: str) -> str:
+        return f"{area} {month} {spec.name}" + (" per group" if spec.group_column else "")
+
     raw_key, cassandra_key, mongo_key = spec.key("raw"), spec.key("cassandra"), spec.key("mongo")
     dataset_id = spec.dataset.dataset_id
-    group_column = spec.group_column
+    group_column, quantity_columns = spec.group_column, spec.quantity_columns
     stored = spec.stored_schema.table_schema()
+    row_key = ", ".join(spec.raw_schema.row_key)
 
     @asset(
         key=raw_key,
@@ -64,7 +68,7 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         io_manager_key="parquet_io_manager",
         dagster_type=spec.raw_schema.dagster_type(
             name=f"Elhub{spec.name.capitalize()}RawFrame",
-            description=f"Hourly {dataset_id} rows, one per (price_area, {group_column}, start_time), UTC.",
+            description=f"Hourly {dataset_id} rows, one per ({row_key}), UTC.",
         ),
         metadata={COLUMN_SCHEMA_KEY: spec.raw_schema.table_schema()},
         group_name=spec.group_name,
@@ -95,8 +99,8 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
             rows = rows_by_key[p.key]
             context.add_asset_metadata({
                 "dagster/row_count": len(rows),
-                "sums_kwh_per_group": MetadataValue.json(sums_per_group(rows, group_column)),
-                "chart": chart_metadata(rows, group_column, f"{p.price_area} {p.month} {spec.name} per group"),
+                "sums_kwh_per_group": MetadataValue.json(sums_per_group(rows, group_column, quantity_columns)),
+                "chart": chart_metadata(rows, group_column, chart_title(p.price_area, p.month), quantity_columns),
             }, partition_key=p.key)
         fingerprints = revision_fingerprints(frame, partitions)
         yield Output(frame, metadata={
@@ -117,8 +121,8 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         key=cassandra_key,
         description=(
             f"`{dataset_id}` in Cassandra table `{spec.cassandra_table}`, written through Spark with the "
-            "Spark Cassandra Connector. Primary key ((price_area, month), "
-            f"{group_column}, start_time); reruns upsert and delete only stale rows."
+            f"Spark Cassandra Connector. Primary key {spec.stored_schema.primary_key_cql}; reruns upsert "
+            "and delete only stale rows."
         ),
         ins={"raw": AssetIn(raw_key)},
         partitions_def=ELHUB_PARTITIONS,
@@ -129,22 +133,23 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         kinds={"spark", "cassandra"},
         metadata={CASSANDRA_TABLE_KEY: spec.cassandra_table, COLUMN_SCHEMA_KEY: stored},
         check_specs=[AssetCheckSpec("matches_raw", asset=cassandra_key, blocking=True,
-                                    description="Rows and kWh per (partition, group), read back with cassandra-driver.")],
+                                    description="Rows and kWh per (partition, series), read back with cassandra-driver.")],
     )
     def cassandra_asset(context: AssetExecutionContext, raw: pd.DataFrame, cassandra: CassandraResource) -> Iterator:
         partitions = PartitionSlice.from_keys(context.partition_keys)
         rows = store_rows(raw, spec)
         yield Output(rows)
         # The IO manager has written by now: read it back with the plain driver.
-        actual = cassandra_summary(cassandra, spec.cassandra_table, group_column, partitions)
-        yield matches("matches_raw", cassandra_key, summarize(rows, partitions, group_column), actual)
+        actual = cassandra_summary(cassandra, spec.cassandra_table, spec.stored_schema, partitions)
+        expected = summarize(rows, partitions, group_column, quantity_columns)
+        yield matches("matches_raw", cassandra_key, expected, actual)
 
     @asset(
         key=mongo_key,
         description=(
             f"`{dataset_id}` for dashboards: read back from Cassandra through Spark and stored in "
-            f"MongoDB collection `{spec.mongo_collection}`, one document per (price_area, "
-            f"{group_column}, start_time) under a unique index, with its local `month`."
+            f"MongoDB collection `{spec.mongo_collection}`, one document per ({row_key}) under a "
+            "unique index, with its local `month`."
         ),
         ins={"stored": AssetIn(cassandra_key)},
         partitions_def=ELHUB_PARTITIONS,
@@ -155,13 +160,14 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         kinds={"spark", "mongodb"},
         metadata={MONGO_COLLECTION_KEY: spec.mongo_collection, COLUMN_SCHEMA_KEY: stored},
         check_specs=[AssetCheckSpec("matches_cassandra", asset=mongo_key, blocking=True,
-                                    description="Rows and kWh per (partition, group), read back with pymongo.")],
+                                    description="Rows and kWh per (partition, series), read back with pymongo.")],
     )
     def mongo_asset(context: AssetExecutionContext, stored: pd.DataFrame, mongo: MongoResource) -> Iterator:
         partitions = PartitionSlice.from_keys(context.partition_keys)
         rows = stored[spec.stored_schema.names]
         yield Output(rows)
-        actual = mongo_summary(mongo, spec.mongo_collection, group_column, partitions)
-        yield matches("matches_cassandra", mongo_key, summarize(rows, partitions, group_column), actual)
+        actual = mongo_summary(mongo, spec.mongo_collection, spec.stored_schema, partitions)
+        expected = summarize(rows, partitions, group_column, quantity_columns)
+        yield matches("matches_cassandra", mongo_key, expected, actual)
 
     return [raw_asset, cassandra_asset, mongo_asset]

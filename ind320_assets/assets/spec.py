@@ -44,8 +44,13 @@ class ElhubAssetSpec:
         return f"elhub_{self.name}_writes"
 
     @property
-    def group_column(self) -> str:
+    def group_column(self) -> str | None:
+        """The dataset's group column, or None when it has no groups."""
         return self.dataset.group_column
+
+    @property
+    def quantity_columns(self) -> tuple[str, ...]:
+        return self.dataset.quantity_columns
 
     @property
     def raw_schema(self) -> RowSchema:

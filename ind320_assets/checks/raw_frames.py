@@ -37,18 +37,23 @@ def check_hours_complete(
     for p in partitions:
         found = assess_completeness(rows_by_key[p.key], dataset, p.month_start, p.month_end, (p.price_area,))
         series_checked += len(found.series_rows)
-        for (_, group), first in found.late_starts.items():
-            late_starts[f"{p.key} {group}"] = first.isoformat()
-        for (_, group), holes in found.gaps.items():
-            gaps[f"{p.key} {group}"] = len(holes)
+        for series, first in found.late_starts.items():
+            late_starts[_series_name(p.key, series)] = first.isoformat()
+        for series, holes in found.gaps.items():
+            gaps[_series_name(p.key, series)] = len(holes)
         hours = expected_local_hours(p.month_start, p.month_end)
-        for (_, group), last in found.early_ends.items():
+        for series, last in found.early_ends.items():
             # A series may end where Elhub's publication ends; hours before that are missing.
             missing_tail = int(((hours > last) & (hours < published_until)).sum())
             if missing_tail:
-                name = f"{p.key} {group}"
+                name = _series_name(p.key, series)
                 gaps[name] = gaps.get(name, 0) + missing_tail
     return not gaps, {"series_checked": series_checked, "late_starts": late_starts, "gaps": gaps}
+
+
+def _series_name(partition_key: str, series: tuple[str, ...]) -> str:
+    """`2021-06-01|NO5 wind`; a series without a group is named by its partition alone."""
+    return " ".join((partition_key, *series[1:]))
 
 
 def check_rows_not_withdrawn(loaded: Fingerprints, previous: Fingerprints) -> CheckOutcome:

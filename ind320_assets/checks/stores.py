@@ -16,32 +16,36 @@ from ind320_assets.mongo_sync import READ_BATCH
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.mongo import MongoResource
+from ind320_assets.row_schema import RowSchema
 
 Summary = dict[SummaryKey, tuple[int, float]]
 
 
-def cassandra_summary(
-    cassandra: CassandraResource, table: str, group_column: str, partitions: PartitionSlice
-) -> Summary:
+def _summed_columns(schema: RowSchema) -> list[str]:
+    """What a summary reads of a stored row: its partition, its series and its quantities."""
+    return ["price_area", "month", *schema.series_columns[1:], *schema.quantity_columns]
+
+
+def cassandra_summary(cassandra: CassandraResource, table: str, schema: RowSchema, partitions: PartitionSlice) -> Summary:
     session = cassandra.session()
-    columns = ["price_area", "month", group_column, "quantity_kwh"]
+    columns = _summed_columns(schema)
     select = session.prepare(
         f"SELECT {', '.join(columns)} FROM {cassandra.keyspace}.{table} WHERE price_area = ? AND month = ?"
     )
     results = execute_concurrent_with_args(session, select, partitions.pairs, concurrency=8, raise_on_first_error=True)
     frame = pd.DataFrame([row for _, result in results for row in result], columns=columns)
-    return summarize(frame, partitions, group_column)
+    return summarize(frame, partitions, schema.group_column, schema.quantity_columns)
 
 
-def mongo_summary(mongo: MongoResource, collection: str, group_column: str, partitions: PartitionSlice) -> Summary:
-    columns = ["price_area", "month", group_column, "quantity_kwh"]
+def mongo_summary(mongo: MongoResource, collection: str, schema: RowSchema, partitions: PartitionSlice) -> Summary:
+    columns = _summed_columns(schema)
     projection = {"_id": 0, **{c: 1 for c in columns}}
     documents = mongo.db()[collection].find(partitions.mongo_filter(), projection, batch_size=READ_BATCH)
-    return summarize(pd.DataFrame(list(documents), columns=columns), partitions, group_column)
+    return summarize(pd.DataFrame(list(documents), columns=columns), partitions, schema.group_column, schema.quantity_columns)
 
 
 def matches(check_name: str, asset_key: AssetKey, expected: Summary, actual: Summary) -> AssetCheckResult:
-    """Passes when every (partition, group) holds the same rows and kWh in both."""
+    """Passes when every (partition, series) holds the same rows and kWh in both."""
     differences = describe_differences(expected, actual)
     return AssetCheckResult(
         asset_key=asset_key,

@@ -29,7 +29,8 @@ _EXAMPLES = 3  # how many offending records an error message quotes
 
 def required_fields(dataset: ElhubDataset) -> tuple[str, ...]:
     """Record fields that must be present in every record of `dataset`."""
-    return (*TIMESTAMP_FIELDS, "priceArea", dataset.group_field, "quantityKwh", *dataset.extra_int_fields)
+    group = () if dataset.group_field is None else (dataset.group_field,)
+    return (*TIMESTAMP_FIELDS, "priceArea", *group, *dataset.quantity_fields, *dataset.extra_int_fields)
 
 
 def parse_price_areas(
@@ -91,14 +92,23 @@ def _records_frame(
 
     areas = np.array(column["priceArea"], dtype=object)
     _fail_where(areas != np.array(item_ids, dtype=object), "priceArea differs from its area item", records)
-    groups = np.array(column[dataset.group_field], dtype=object)
-    allowed_groups = np.array([*dataset.groups, UNSPECIFIED_GROUP], dtype=object)
-    _fail_where(
-        ~np.isin(groups, allowed_groups), f"{dataset.group_field} is not one of {list(allowed_groups)}", records
-    )
+    columns: dict[str, Any] = {"price_area": areas}
+    if dataset.group_field is not None:
+        groups = np.array(column[dataset.group_field], dtype=object)
+        allowed_groups = np.array([*dataset.groups, UNSPECIFIED_GROUP], dtype=object)
+        _fail_where(
+            ~np.isin(groups, allowed_groups), f"{dataset.group_field} is not one of {list(allowed_groups)}", records
+        )
+        columns[dataset.group_column] = groups
+        columns["is_unspecified_group"] = groups == UNSPECIFIED_GROUP
 
-    quantity = _numbers(column["quantityKwh"], "quantityKwh", records)
-    _fail_where(~np.isfinite(quantity) | (quantity < 0), "quantityKwh is not a finite number >= 0", records)
+    for api_name, our_name in zip(dataset.quantity_fields, dataset.quantity_columns):
+        quantity = _numbers(column[api_name], api_name, records)
+        if dataset.signed_quantities:
+            _fail_where(~np.isfinite(quantity), f"{api_name} is not a finite number", records)
+        else:
+            _fail_where(~np.isfinite(quantity) | (quantity < 0), f"{api_name} is not a finite number >= 0", records)
+        columns[our_name] = quantity
 
     times = {name: _utc_times(column[name], name, records) for name in TIMESTAMP_FIELDS}
     start, end = times["startTime"], times["endTime"]
@@ -112,15 +122,7 @@ def _records_frame(
     )
 
     frame = pd.DataFrame(
-        {
-            "price_area": areas,
-            dataset.group_column: groups,
-            "start_time": start,
-            "end_time": end,
-            "last_updated_time": times["lastUpdatedTime"],
-            "quantity_kwh": quantity,
-            "is_unspecified_group": groups == UNSPECIFIED_GROUP,
-        }
+        {**columns, "start_time": start, "end_time": end, "last_updated_time": times["lastUpdatedTime"]}
     )
     for api_name, our_name in dataset.extra_int_fields.items():
         counts = _integers(column[api_name], api_name, records)

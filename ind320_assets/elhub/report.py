@@ -18,7 +18,7 @@ from ind320_assets.elhub.errors import ElhubDataError
 from ind320_assets.elhub.schema import row_key_columns, series_key_columns
 from ind320_assets.elhub.windows import expected_local_hours
 
-SeriesKey = tuple[str, str]  # (price area, group)
+SeriesKey = tuple[str, ...]  # (price area, group), or (price area,) for a dataset without groups
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,14 @@ class FetchReport:
     early_ends: dict[SeriesKey, pd.Timestamp] = field(default_factory=dict)
     # Hours missing between a series' first and last hour.
     gaps: dict[SeriesKey, list[pd.Timestamp]] = field(default_factory=dict)
-    # Base series (area x base group) with no rows at all in the window.
+    # Base series (area x base group, or area) with no rows at all in the window.
     absent_series: tuple[SeriesKey, ...] = ()
 
     def as_metadata(self) -> dict[str, Any]:
-        """The report as JSON-ready values, with series keys written `AREA/group`."""
+        """The report as JSON-ready values, with series keys written `AREA/group` (or `AREA`)."""
 
         def key(series: SeriesKey) -> str:
-            return f"{series[0]}/{series[1]}"
+            return "/".join(series)
 
         return {
             "dataset": self.dataset_id,
@@ -87,7 +87,7 @@ def drop_identical_duplicates(frame: pd.DataFrame, dataset: ElhubDataset) -> tup
     if conflicting.any():
         examples = deduplicated[conflicting].head(6).to_dict("records")
         raise ElhubDataError(
-            f"{int(conflicting.sum())} rows share an (area, group, hour) key with different values: {examples}"
+            f"{int(conflicting.sum())} rows share a {tuple(keys)} key with different values: {examples}"
         )
     return deduplicated.reset_index(drop=True), int(exact.sum())
 
@@ -115,8 +115,8 @@ def assess_completeness(
     late: dict[SeriesKey, pd.Timestamp] = {}
     early: dict[SeriesKey, pd.Timestamp] = {}
     gaps: dict[SeriesKey, list[pd.Timestamp]] = {}
-    for (area, group), hours in frame.groupby(series_key_columns(dataset), sort=True)["start_time"]:
-        series = (str(area), str(group))
+    for names, hours in frame.groupby(series_key_columns(dataset), sort=True)["start_time"]:
+        series = tuple(str(name) for name in names)
         present = pd.DatetimeIndex(hours)
         series_rows[series] = len(present)
         if len(present) < len(expected):
@@ -130,7 +130,5 @@ def assess_completeness(
         holes = span.difference(present)
         if len(holes):
             gaps[series] = list(holes)
-    absent = tuple(
-        (area, group) for area in areas for group in dataset.groups if (area, group) not in series_rows
-    )
+    absent = tuple(series for series in dataset.expected_series(areas) if series not in series_rows)
     return Completeness(len(expected), series_rows, missing, late, early, gaps, absent)

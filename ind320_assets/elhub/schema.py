@@ -14,12 +14,12 @@ def frame_dtypes(dataset: ElhubDataset) -> dict[str, str]:
 
 
 def series_key_columns(dataset: ElhubDataset) -> list[str]:
-    """The columns that name one series: area and group."""
-    return list(raw_schema(dataset).row_key[:2])
+    """The columns that name one series: area, and group when the dataset has one."""
+    return list(raw_schema(dataset).series_columns)
 
 
 def row_key_columns(dataset: ElhubDataset) -> list[str]:
-    """The columns that identify one row: area, group and hour."""
+    """The columns that identify one row: area, [group,] and hour."""
     return list(raw_schema(dataset).row_key)
 
 

@@ -5,16 +5,22 @@ The daily totals and the hourly series are computed from a run's stored rows
 yearly totals from daily-total documents. Every sum is exact: `math.fsum`,
 rounded to Elhub's three decimals. The unspecified group `*` is a group like
 any other here: it has its own totals and its own hourly series.
+
+A total is per (area, group, day or year), or per (area, day or year) for a
+dataset without groups, with one sum per quantity column (`quantity_kwh`, or
+e.g. `exchange_in_quantity_kwh` and `exchange_out_quantity_kwh`). An hourly
+series document has one line per series (`frame_summary.series_quantities`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from ind320_assets.domain import OSLO_TZ
+from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS, OSLO_TZ
+from ind320_assets.frame_summary import KWH, SERIES, series_quantities
 
 # Elhub quantities have at most three decimals, so an exact sum rounded to three
 # is the exact total.
@@ -33,56 +39,82 @@ def local_day_label(utc_times: pd.Series) -> pd.Series:
     return codes.map({c: f"{int(c) // 10_000:04d}-{int(c) // 100 % 100:02d}-{int(c) % 100:02d}" for c in codes.unique()}).astype(object)
 
 
-def daily_totals(rows: pd.DataFrame, group_column: str) -> list[dict]:
-    """One document per (area, group, local day) of `rows`, `_id` area|group|YYYY-MM-DD.
+def _key_columns(group_column: str | None) -> list[str]:
+    """What a total is per, besides its day or year: the area, and the group when there is one."""
+    return ["price_area"] if group_column is None else ["price_area", group_column]
+
+
+def daily_totals(
+    rows: pd.DataFrame, group_column: str | None, quantity_columns: Sequence[str] = DEFAULT_QUANTITY_COLUMNS
+) -> list[dict]:
+    """One document per (area, [group,] local day) of `rows`, `_id` area|[group|]YYYY-MM-DD,
+    with the day's sum of each quantity column.
 
     A local day has 23, 24 or 25 hours; each belongs to exactly one local month,
     so a partition's rows give that partition's days complete. `year_key` names
     the yearly-totals document the day adds to."""
     if rows.empty:
         return []
+    keys = _key_columns(group_column)
     day = local_day_label(rows["start_time"]).rename("day")
-    sums = rows["quantity_kwh"].groupby([rows["price_area"], rows[group_column], day], sort=True).agg(kwh_total)
+    sums = rows[list(quantity_columns)].groupby([*(rows[k] for k in keys), day], sort=True).agg(kwh_total)
+    documents = []
+    for index, totals in zip(sums.index, sums.to_dict("records")):
+        *names, day = index
+        prefix = "|".join(names)
+        documents.append({
+            "_id": f"{prefix}|{day}",
+            **dict(zip(keys, names)),
+            "day": day,
+            **totals,
+            "month": day[:7],
+            "year_key": f"{prefix}|{day[:4]}",
+        })
+    return documents
+
+
+def yearly_totals(
+    daily: Iterable[dict], group_column: str | None, quantity_columns: Sequence[str] = DEFAULT_QUANTITY_COLUMNS
+) -> list[dict]:
+    """One document per (area, [group,] year) of the daily-total documents `daily`,
+    `_id` area|[group|]year. Give it every day of each (area, year) it should total."""
+    keys = _key_columns(group_column)
+    days: dict[tuple[str, ...], list[dict]] = {}
+    for doc in daily:
+        days.setdefault((*(doc[k] for k in keys), doc["day"][:4]), []).append(doc)
     return [
         {
-            "_id": f"{area}|{group}|{day}",
-            "price_area": area,
-            group_column: group,
-            "day": day,
-            "quantity_kwh": kwh,
-            "month": day[:7],
-            "year_key": f"{area}|{group}|{day[:4]}",
+            "_id": "|".join(key),
+            **dict(zip(keys, key[:-1])),
+            "year": key[-1],
+            **{column: kwh_total(doc[column] for doc in docs) for column in quantity_columns},
         }
-        for (area, group, day), kwh in sums.items()
+        for key, docs in sorted(days.items())
     ]
 
 
-def yearly_totals(daily: Iterable[dict], group_column: str) -> list[dict]:
-    """One document per (area, group, year) of the daily-total documents `daily`,
-    `_id` area|group|year. Give it every day of each (area, year) it should total."""
-    days: dict[tuple[str, str, str], list[float]] = {}
-    for doc in daily:
-        days.setdefault((doc["price_area"], doc[group_column], doc["day"][:4]), []).append(doc["quantity_kwh"])
-    return [
-        {"_id": f"{area}|{group}|{year}", "price_area": area, group_column: group, "year": year,
-         "quantity_kwh": kwh_total(values)}
-        for (area, group, year), values in sorted(days.items())
-    ]
-
-
-def hourly_series(rows: pd.DataFrame, group_column: str) -> list[dict]:
+def hourly_series(
+    rows: pd.DataFrame, group_column: str | None, quantity_columns: Sequence[str] = DEFAULT_QUANTITY_COLUMNS
+) -> list[dict]:
     """One document per (area, month) of `rows`: see `series_document`."""
     if rows.empty:
         return []
     return [
-        series_document(area, month, part, group_column)
+        series_document(area, month, part, group_column, quantity_columns)
         for (area, month), part in rows.groupby(["price_area", "month"], sort=True)
     ]
 
 
-def series_document(area: str, month: str, rows: pd.DataFrame, group_column: str) -> dict:
-    """{start_time: [UTC hours], series: {group: [kWh or None per hour]}} for one (area, month)."""
-    table = rows.pivot(index="start_time", columns=group_column, values="quantity_kwh").sort_index()
+def series_document(
+    area: str,
+    month: str,
+    rows: pd.DataFrame,
+    group_column: str | None,
+    quantity_columns: Sequence[str] = DEFAULT_QUANTITY_COLUMNS,
+) -> dict:
+    """{start_time: [UTC hours], series: {series: [kWh or None per hour]}} for one (area, month)."""
+    long = series_quantities(rows, group_column, quantity_columns)
+    table = long.pivot(index="start_time", columns=SERIES, values=KWH).sort_index()
     return {
         "_id": f"{area}|{month}",
         "price_area": area,

@@ -13,6 +13,9 @@ totals took 148 s that way).
                           summed from the daily totals
     <base>_hourly_series  one document per (area, month): every group's hourly
                           values side by side, so one `_id` lookup draws one chart
+
+For a dataset without groups the totals are per (area, day) and (area, year),
+`_id` area|day and area|year, and the series are its quantity columns.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+
+from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS
 from pymongo import ASCENDING
 from pymongo.database import Database
 
@@ -31,7 +36,8 @@ from ind320_assets.views.computation import daily_totals, hourly_series, yearly_
 @dataclass(frozen=True)
 class ViewCollections:
     base: str
-    group_column: str
+    group_column: str | None  # None: a dataset without groups
+    quantity_columns: tuple[str, ...] = DEFAULT_QUANTITY_COLUMNS
 
     @property
     def daily_totals(self) -> str:
@@ -55,7 +61,7 @@ def refresh_daily_totals(
 ) -> dict[str, int]:
     """Daily totals of the slice from its stored `rows` (every row of the slice's partitions)."""
     partitions.guard(rows)
-    wanted = daily_totals(rows, views.group_column)
+    wanted = daily_totals(rows, views.group_column, views.quantity_columns)
     target = db[views.daily_totals]
     target.create_index([("price_area", ASCENDING), ("month", ASCENDING)], name="area_month")
     current = {doc["_id"]: doc for doc in target.find(partitions.mongo_filter(), batch_size=READ_BATCH)}
@@ -65,12 +71,13 @@ def refresh_daily_totals(
 def refresh_yearly_totals(db: Database, views: ViewCollections, partitions: PartitionSlice) -> dict[str, int]:
     """Recomputes each touched (area, year) from its daily totals, ~1,825 small documents each."""
     area_years = sorted({(p.price_area, str(p.month_start.year)) for p in partitions})
+    fields = ["price_area", *([views.group_column] if views.group_column else []), "day", *views.quantity_columns]
     days = db[views.daily_totals].find(
         _any_of([{"price_area": a, "month": {"$gte": f"{y}-01", "$lte": f"{y}-12"}} for a, y in area_years]),
-        {"_id": 0, "price_area": 1, views.group_column: 1, "day": 1, "quantity_kwh": 1},
+        {"_id": 0, **dict.fromkeys(fields, 1)},
         batch_size=READ_BATCH,
     )
-    wanted = yearly_totals(days, views.group_column)
+    wanted = yearly_totals(days, views.group_column, views.quantity_columns)
     target = db[views.yearly_totals]
     current = {doc["_id"]: doc for doc in target.find(_any_of([{"price_area": a, "year": y} for a, y in area_years]))}
     return sync_documents(target, current, wanted)
@@ -81,7 +88,7 @@ def refresh_hourly_series(
 ) -> dict[str, int]:
     """One series document per partition of the slice, from its stored `rows`."""
     partitions.guard(rows)
-    wanted = hourly_series(rows, views.group_column)
+    wanted = hourly_series(rows, views.group_column, views.quantity_columns)
     target = db[views.hourly_series]
     ids = [f"{area}|{month}" for area, month in partitions.pairs]
     return sync_documents(target, find_ids(target, ids), wanted)

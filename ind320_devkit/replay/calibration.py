@@ -4,8 +4,8 @@ Production 2021 totals come from public notebook outputs of complete 2021
 pulls (see /work/shared/data/elhub/SOURCES.md, copied into data/PROVENANCE.md):
 the Ditto25/HenrikEngd Spark aggregates give the five group totals and the
 top 20 area x group totals; the other five pairs follow from the group totals.
-Consumption has no public reference here, so its numbers are plausible
-magnitudes only, and are labelled as such.
+Consumption, exchange and loss have no public reference here, so their
+numbers are plausible magnitudes only, and are labelled as such.
 """
 
 from __future__ import annotations
@@ -91,6 +91,24 @@ CONSUMPTION_2021_METERING_POINTS: dict[tuple[str, str], int] = {
     for area, count in zip(("NO1", "NO2", "NO3", "NO4", "NO5"), per_area)
 }
 CONSUMPTION_GROWTH_PER_YEAR = 0.012
+
+# --- Exchange and loss, 2021 (plausible magnitudes, not reference values) ---
+# Per area, into and out of it across its borders (other areas and abroad): NO2 and
+# NO5 export most, NO1 imports most. Norway's net export in 2021 was on the order of
+# 17 TWh; these nets add up to about that.
+EXCHANGE_2021_TOTAL_KWH: dict[tuple[str, str], float] = {
+    (area, column): twh * _TWH
+    for column, per_area in {
+        "exchange_in_quantity_kwh": (14.0, 6.5, 7.0, 2.5, 4.0),
+        "exchange_out_quantity_kwh": (7.5, 22.0, 4.5, 8.0, 9.0),
+    }.items()
+    for area, twh in zip(("NO1", "NO2", "NO3", "NO4", "NO5"), per_area)
+}
+# Calculated grid loss, roughly 5-7 % of each area's consumption above.
+LOSS_2021_TOTAL_KWH: dict[tuple[str, str], float] = {
+    (area, "calculated_loss_quantity_kwh"): twh * _TWH
+    for area, twh in zip(("NO1", "NO2", "NO3", "NO4", "NO5"), (2.1, 2.0, 1.3, 1.1, 1.2))
+}
 METERING_POINT_GROWTH_PER_MONTH = 0.0035
 
 # Rough centre of each price area (latitude, longitude), for the sun's path.

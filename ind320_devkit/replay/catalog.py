@@ -113,7 +113,7 @@ class ReplayCatalog:
         if lo >= hi or not wanted:
             return empty_frame(dataset)
         groups = _served_groups(dataset, group)
-        pieces = [self._generated(dataset, lo, hi, wanted, groups, now)]
+        pieces = [self._generated(dataset, lo, hi, wanted, groups, now)] if groups else []
         if dataset.dataset_id == PRODUCTION.dataset_id:
             recorded = recorded_production()
             pieces.append(
@@ -134,26 +134,36 @@ class ReplayCatalog:
         lo: pd.Timestamp,
         hi: pd.Timestamp,
         areas: tuple[str, ...],
-        groups: tuple[str, ...],
+        groups: tuple[str | None, ...],
         now: pd.Timestamp,
     ) -> pd.DataFrame:
-        """Generated rows of `[lo, hi)`, as published at `now`, minus the recording's hours."""
+        """Generated rows of `[lo, hi)`, as published at `now`, minus the recording's hours.
+
+        Each quantity column of a series (area, group) is generated as a series of its own
+        (`generated_series`); they exist at the same hours, so they line up row by row."""
+        series_columns = list(dataset.series_columns)
         columns: dict[str, list[np.ndarray]] = {
-            "price_area": [], dataset.group_column: [], "start_time": [], "last_updated_time": [], "quantity_kwh": []
-        }  # fmt: skip
+            name: [] for name in (*series_columns, "start_time", "last_updated_time", *dataset.quantity_columns)
+        }
         counts: list[np.ndarray] = []
         for year in range(_local_year(lo), _local_year(hi - pd.Timedelta(hours=1)) + 1):
             for area in areas:
                 for group in groups:
-                    served = _served_slice(series_year(dataset.dataset_id, area, group, year), dataset, lo, hi, now)
-                    if served is None:
+                    served = [
+                        _served_slice(series_year(dataset.dataset_id, area, name, year), dataset, lo, hi, now)
+                        for name in generated_series(dataset, group)
+                    ]
+                    if served[0] is None:
                         continue
-                    hours, quantity, stamps, count = served
-                    columns["price_area"].append(np.full(len(hours), area, dtype=object))
-                    columns[dataset.group_column].append(np.full(len(hours), group, dtype=object))
+                    hours, _, stamps, count = served[0]
+                    if any(s is None or not np.array_equal(s[0], hours) for s in served):
+                        raise AssertionError(f"{dataset.dataset_id} {area} {group}: quantities exist at different hours")
+                    for name, value in zip(series_columns, (area, group)):
+                        columns[name].append(np.full(len(hours), value, dtype=object))
                     columns["start_time"].append(hours)
                     columns["last_updated_time"].append(stamps)
-                    columns["quantity_kwh"].append(quantity)
+                    for column, (_, quantity, _, _) in zip(dataset.quantity_columns, served):
+                        columns[column].append(quantity)
                     if count is not None:
                         counts.append(count)
         if not columns["start_time"]:
@@ -162,7 +172,8 @@ class ReplayCatalog:
         frame["start_time"] = pd.to_datetime(frame["start_time"], utc=True)
         frame["last_updated_time"] = pd.to_datetime(frame["last_updated_time"], utc=True)
         frame["end_time"] = frame["start_time"] + pd.Timedelta(hours=1)
-        frame["is_unspecified_group"] = frame[dataset.group_column] == UNSPECIFIED_GROUP
+        if dataset.group_column is not None:
+            frame["is_unspecified_group"] = frame[dataset.group_column] == UNSPECIFIED_GROUP
         for column in dataset.extra_int_fields.values():
             frame[column] = np.concatenate(counts)
         return frame
@@ -180,9 +191,10 @@ class ReplayCatalog:
                 & (frame["start_time"] < month_hi)
                 & frame["price_area"].isin(revision.areas)
             ).to_numpy()
-            revised = frame.loc[hit, "quantity_kwh"].to_numpy() * revision.factor
-            # Keep Elhub's precision: 0.1 kWh for big values, Wh for small ones.
-            frame.loc[hit, "quantity_kwh"] = np.where(revised >= 100, np.round(revised, 1), np.round(revised, 3))
+            for column in dataset.quantity_columns:
+                revised = frame.loc[hit, column].to_numpy() * revision.factor
+                # Keep Elhub's precision: 0.1 kWh for big values, Wh for small ones.
+                frame.loc[hit, column] = np.where(abs(revised) >= 100, np.round(revised, 1), np.round(revised, 3))
             frame.loc[hit, "last_updated_time"] = revision.last_updated
         return frame
 
@@ -232,9 +244,22 @@ def _served_slice(
     return hours[keep], final, stamps[days], counts
 
 
-def _served_groups(dataset: ElhubDataset, group: str | None) -> tuple[str, ...]:
+def _served_groups(dataset: ElhubDataset, group: str | None) -> tuple[str | None, ...]:
+    """The groups served, or `(None,)`: one series per area for a dataset without groups."""
+    if dataset.group_column is None:
+        return (None,)
     groups = dataset.groups + ((UNSPECIFIED_GROUP,) if dataset.dataset_id == PRODUCTION.dataset_id else ())
     return groups if group is None else tuple(g for g in groups if g == group)
+
+
+def generated_series(dataset: ElhubDataset, group: str | None) -> tuple[str, ...]:
+    """The names the generator knows a series' quantities by: the group for a dataset with
+    one quantity column (`hydro`), each quantity column for a dataset without groups."""
+    if group is None:
+        return dataset.quantity_columns
+    if len(dataset.quantity_columns) != 1:
+        raise NotImplementedError(f"{dataset.dataset_id}: the replay generates one quantity per group")
+    return (group,)
 
 
 def _month_start(month: str | date) -> date:

@@ -128,7 +128,8 @@ def apply_data_faults(frame: pd.DataFrame, dataset: ElhubDataset, faults: Faults
         positions = np.linspace(0, len(frame) - 1, num=min(faults.duplicate_records, len(frame))).astype(int)
         repeats = frame.iloc[np.unique(positions)].copy()
         if faults.conflicting_duplicates:
-            repeats["quantity_kwh"] = repeats["quantity_kwh"] + 1.0
+            first_quantity = dataset.quantity_columns[0]
+            repeats[first_quantity] = repeats[first_quantity] + 1.0
         # A stable sort puts each repeat right after its original, as a real glitch would.
         frame = pd.concat([frame, repeats]).sort_values(
             [*series_key_columns(dataset), "start_time"], kind="stable"

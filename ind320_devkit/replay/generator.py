@@ -5,8 +5,10 @@ a shape made of season x day profile x weather noise, scaled to a yearly
 level and rounded like Elhub rounds. Noise is drawn per month from a seed
 made of dataset, area, group and month, so the same bytes come out on every
 run. Production levels are calibrated to the public 2021 totals and to the
-2025 recording, with the years in between interpolated; consumption levels
-are plausible magnitudes.
+2025 recording, with the years in between interpolated; consumption, exchange
+and loss levels are plausible magnitudes. A dataset without groups has one
+series per area and quantity column, named by the column
+(`catalog.generated_series`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from ind320_assets.domain import CONSUMPTION, OSLO_TZ, PRODUCTION, UNSPECIFIED_GROUP
+from ind320_assets.domain import CONSUMPTION, EXCHANGE, LOSS, OSLO_TZ, PRODUCTION, UNSPECIFIED_GROUP
 from ind320_devkit.replay import calibration as ref
 from ind320_devkit.replay.publication import PRELIMINARY_VERSIONS
 from ind320_devkit.replay.recorded import RECORDED_END, RECORDED_START, recorded_production
@@ -213,6 +215,30 @@ def _tertiary(grid: YearGrid, area: str, rng: Noise) -> np.ndarray:
     return (1 + 0.25 * _season(grid)) * (0.7 + 0.6 * open_hours) * _daily(grid, rng, 2.0, 0.04) * (1 + 0.01 * rng.hour)
 
 
+# --- Exchange and loss shapes (per area, one per quantity column) -----------------
+
+
+def _exchange_in(grid: YearGrid, area: str, rng: Noise) -> np.ndarray:
+    """Imports: more in cold, dry spells and at night; weeks of weather decide the rest."""
+    night = 1 + 0.15 * np.cos(_TAU * (grid.local_hour - 3) / 24)
+    weather = 1 + 0.25 * _season(grid) + 0.6 * _smooth(rng.weather, 36.0)
+    return np.maximum(weather, 0.05) * night * (1 + 0.03 * rng.hour)
+
+
+def _exchange_out(grid: YearGrid, area: str, rng: Noise) -> np.ndarray:
+    """Exports: more in the day and in the wet half of the year."""
+    day = 1 + 0.15 * np.cos(_TAU * (grid.local_hour - 17) / 24)
+    weather = 1 + 0.2 * _season(grid, peak_day=200.0) + 0.6 * _smooth(rng.weather, 36.0)
+    return np.maximum(weather, 0.05) * day * (1 + 0.03 * rng.hour)
+
+
+def _loss(grid: YearGrid, area: str, rng: Noise) -> np.ndarray:
+    """Grid loss follows the load, a little more than proportionally."""
+    h = grid.local_hour
+    day_profile = 0.82 + 0.2 * _gauss(h, 9, 3.0) + 0.25 * _gauss(h, 18, 3.0)
+    return ((1 + 0.35 * _season(grid)) * day_profile) ** 1.3 * _daily(grid, rng, 2.0, 0.05) * (1 + 0.02 * rng.hour)
+
+
 SHAPES = {
     PRODUCTION.dataset_id: {"hydro": _hydro, "wind": _wind, "thermal": _thermal, "solar": _solar, "other": _other},
     CONSUMPTION.dataset_id: {
@@ -222,6 +248,14 @@ SHAPES = {
         "secondary": _secondary,
         "tertiary": _tertiary,
     },
+    EXCHANGE.dataset_id: {"exchange_in_quantity_kwh": _exchange_in, "exchange_out_quantity_kwh": _exchange_out},
+    LOSS.dataset_id: {"calculated_loss_quantity_kwh": _loss},
+}
+# Datasets generated at plausible levels: (2021 kWh per (area, series), growth per year).
+PLAUSIBLE_LEVELS: dict[str, tuple[dict[tuple[str, str], float], float]] = {
+    CONSUMPTION.dataset_id: (ref.CONSUMPTION_2021_TOTAL_KWH, ref.CONSUMPTION_GROWTH_PER_YEAR),
+    EXCHANGE.dataset_id: (ref.EXCHANGE_2021_TOTAL_KWH, 0.0),
+    LOSS.dataset_id: (ref.LOSS_2021_TOTAL_KWH, ref.CONSUMPTION_GROWTH_PER_YEAR),
 }
 
 
@@ -255,9 +289,10 @@ def _pinned(dataset_id: str, area: str, group: str, year: int) -> dict[int, floa
 @lru_cache(maxsize=1024)
 def level(dataset_id: str, area: str, group: str, year: int) -> float:
     """kWh per unit of shape for one series-year."""
-    if dataset_id == CONSUMPTION.dataset_id:
-        base = ref.CONSUMPTION_2021_TOTAL_KWH[(area, group)] / shape(dataset_id, area, group, FIRST_YEAR).sum()
-        return base * (1 + ref.CONSUMPTION_GROWTH_PER_YEAR) ** (year - FIRST_YEAR)
+    if dataset_id in PLAUSIBLE_LEVELS:
+        totals, growth = PLAUSIBLE_LEVELS[dataset_id]
+        base = totals[(area, group)] / shape(dataset_id, area, group, FIRST_YEAR).sum()
+        return base * (1 + growth) ** (year - FIRST_YEAR)
     first = _production_2021_level(area, group)
     recorded = _production_recorded_level(area, group)
     progress = min(max((year - FIRST_YEAR) / (RECORDED_YEAR - FIRST_YEAR), 0.0), 1.0)

@@ -42,7 +42,7 @@ def price_areas_document(
     self_link: str,
     created: pd.Timestamp,
 ) -> dict[str, Any]:
-    """The `/price-areas` document for `frame`, which must be sorted by area, group, hour."""
+    """The `/price-areas` document for `frame`, which must be sorted by area, [group,] hour."""
     items = []
     if with_pseudo_area:
         items.append(_area_item(PSEUDO_AREA, PSEUDO_AREA, dataset.list_attribute, []))
@@ -133,9 +133,11 @@ def _records_by_area(frame: pd.DataFrame, dataset: ElhubDataset) -> dict[str, li
         "endTime": local_iso(frame["end_time"]),
         "lastUpdatedTime": local_iso(frame["last_updated_time"]),
         "priceArea": frame["price_area"].tolist(),
-        dataset.group_field: frame[dataset.group_column].tolist(),
-        "quantityKwh": frame["quantity_kwh"].tolist(),
     }
+    if dataset.group_field is not None:
+        columns[dataset.group_field] = frame[dataset.group_column].tolist()
+    for api_name, our_name in zip(dataset.quantity_fields, dataset.quantity_columns):
+        columns[api_name] = frame[our_name].tolist()
     for api_name, our_name in dataset.extra_int_fields.items():
         columns[api_name] = frame[our_name].tolist()
     keys = sorted(columns)

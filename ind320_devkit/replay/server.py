@@ -246,7 +246,8 @@ class ReplayServer:
             return self._error(400, "Invalid period", str(err), self_link)
 
         areas = PRICE_AREAS if area is None else (area,)
-        frame = self.catalog.frame(dataset, start, end, areas, group=params.get(dataset.group_field))
+        group = params.get(dataset.group_field) if dataset.group_field is not None else None
+        frame = self.catalog.frame(dataset, start, end, areas, group=group)
         frame = apply_data_faults(frame, dataset, faults)
         document = price_areas_document(
             frame, dataset, areas, with_pseudo_area=area is None, self_link=self_link, created=self.catalog.now

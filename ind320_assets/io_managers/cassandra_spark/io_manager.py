@@ -56,7 +56,9 @@ class _CassandraSparkIOManager(IOManager):
             "partitions_written": len(partitions),
             "stale_rows_deleted": deleted,
             "read_back_cql": MetadataValue.md(f"```sql\n{partitions.cql_read_back(table.qualified_name)}\n```"),
-            "sums_kwh_per_group": MetadataValue.json(sums_per_group(keys, table.schema.group_column)),
+            "sums_kwh_per_group": MetadataValue.json(
+                sums_per_group(keys, table.schema.group_column, table.schema.quantity_columns)
+            ),
         })
 
     def load_input(self, context: InputContext):  # noqa: ANN201 - pandas or Spark, as the input wants

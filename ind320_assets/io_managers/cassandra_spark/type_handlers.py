@@ -26,7 +26,7 @@ class PandasFrames:
     def keys(self, obj: pd.DataFrame, schema: RowSchema) -> pd.DataFrame:
         """The primary key and the kWh of every row: what the guard, the stale-row
         diff and the metadata need, and nothing more."""
-        return obj[[*schema.primary_key, "quantity_kwh"]]
+        return obj[[*schema.primary_key, *schema.quantity_columns]]
 
     def from_spark(self, frame: SparkDataFrame) -> pd.DataFrame:
         return spark_to_pandas(frame)
@@ -37,7 +37,7 @@ class SparkFrames:
         return obj.select(*schema.names)
 
     def keys(self, obj: SparkDataFrame, schema: RowSchema) -> pd.DataFrame:
-        return spark_to_pandas(obj.select(*schema.primary_key, "quantity_kwh"))
+        return spark_to_pandas(obj.select(*schema.primary_key, *schema.quantity_columns))
 
     def from_spark(self, frame: SparkDataFrame) -> SparkDataFrame:
         return frame
