@@ -86,7 +86,7 @@ def test_a_revision_of_an_old_month_is_picked_up_through_the_feed_alone(replay_s
     # The feed lists the revision again ("on or after"); the same revision is never requested twice.
     again = Tick(SENSOR, replay_server, picked.cursor)
     assert again.run_requests == [] and [path for path, _ in again.requests] == [UPDATES_PATH]
-    assert "(1 request) names 1 partition(s), all requested or loaded already" in again.skipped
+    assert "(1 request) names 1 partition(s), all requested already" in again.skipped
 
     # A later revision of the same partition is a new run key.
     replay_server.publish_revision(PRODUCTION.dataset_id, "2021-03", ["NO2"], factor=1.1)
@@ -118,7 +118,8 @@ def test_a_lost_cursor_reloads_only_loaded_partitions_the_feed_shows_behind(repl
 
     # With the revision loaded, a lost cursor finds nothing to do.
     assert materialize([RAW_ASSET], partition_key=OLD, resources=resources, instance=instance).success
-    assert Tick(SENSOR, replay_server, None, instance).run_requests == []
+    caught_up = Tick(SENSOR, replay_server, None, instance)
+    assert caught_up.run_requests == [] and "names 26 partition(s), none loaded and behind it" in caught_up.skipped
 
 
 class ReplayWithoutFeed(ReplayServer):

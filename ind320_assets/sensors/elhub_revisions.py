@@ -127,7 +127,8 @@ def build_revision_sensor(
         named = f"/updates since {_local(since)} (1 request) names {len(touched)} partition(s)"
         if not requests:
             context.update_cursor(next_cursor)
-            return SkipReason(f"No new revision of {dataset_id}: {named}, all requested or loaded already")
+            why = "none loaded and behind it (no cursor: loaded partitions only)" if lost else "all requested already"
+            return SkipReason(f"No new revision of {dataset_id}: {named}, {why}")
         context.log.info(f"{named}; requesting {len(requests)}: {', '.join(r.partition_key for r in requests)}")
         return SensorResult(run_requests=requests, cursor=next_cursor)
 
