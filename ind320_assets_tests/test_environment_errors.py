@@ -17,9 +17,15 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
+from dagster import Failure
+
+from ind320_assets.domain import PRODUCTION
+from ind320_assets.elhub import ElhubApiError
+from ind320_assets.resources.elhub import ElhubResource
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
 
@@ -83,3 +89,15 @@ def test_dagster_default_output_shows_the_same_line_and_no_default_host_is_used(
     assert f"dagster._core.definitions.events.Failure: {CASES[0][2]}" in done.stderr.splitlines()
     created = [r.keyspace_name for r in cql.execute("SELECT keyspace_name FROM system_schema.keyspaces")]
     assert keyspace not in created
+
+
+def test_an_unanswered_elhub_request_is_still_an_elhub_api_error():
+    """The revision sensors skip a month on `ElhubApiError`; the one line must not change that."""
+    client = ElhubResource(base_url="http://127.0.0.1:9/", max_attempts=1).client()
+    with pytest.raises(ElhubApiError) as failed:
+        client.fetch(PRODUCTION, date(2021, 1, 1), date(2021, 2, 1), areas=["NO1"])
+    assert isinstance(failed.value, Failure)
+    assert str(failed.value) == failed.value.description == (
+        "ELHUB_API_URL=http://127.0.0.1:9/: no answer from http://127.0.0.1:9/price-areas/NO1 after 1 attempt "
+        "([Errno 111] Connection refused)"
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Failure
 from pydantic import PrivateAttr
 
 from ind320_assets.elhub import ElhubApiError, ElhubClient
@@ -14,6 +14,16 @@ from ind320_assets.elhub.client import (
     DEFAULT_TIMEOUT_S,
 )
 from ind320_assets.resources.errors import os_error_text, setting_failure
+
+
+class ElhubSettingFailure(ElhubApiError, Failure):
+    """The one-line Failure naming ELHUB_API_URL that is still an `ElhubApiError`, so
+    callers that skip a failed month (the revision sensors) keep doing so."""
+
+    def __init__(self, error: ElhubApiError, failure: Failure) -> None:
+        super().__init__(error.url, error.params, error.status, error.reason, error.api_errors, error.attempts)
+        self.description, self.metadata, self.allow_retries = failure.description, failure.metadata, failure.allow_retries
+        self.args = (failure.description,)
 
 
 class SettingNamingElhubClient(ElhubClient):
@@ -30,12 +40,14 @@ class SettingNamingElhubClient(ElhubClient):
             return super().fetch_window(dataset, window, areas)
         except ElhubApiError as error:
             if error.status is None:
-                problem = f"no answer from {error.url} after {error.attempts} attempts ({os_error_text(error.reason)})"
+                attempts = f"{error.attempts} attempt{'s' if error.attempts != 1 else ''}"
+                problem = f"no answer from {error.url} after {attempts} ({os_error_text(error.reason)})"
             elif error.status == 404:
                 problem = f"{error.url} does not exist (HTTP 404): is the base URL right?"
             else:
                 raise
-            raise setting_failure("elhub", "base_url", self.configured_url, problem) from error
+            failure = setting_failure("elhub", "base_url", self.configured_url, problem)
+            raise ElhubSettingFailure(error, failure) from error
 
 
 class ElhubResource(ConfigurableResource):
