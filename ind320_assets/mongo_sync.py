@@ -1,16 +1,16 @@
 """Bring a set of MongoDB documents to a wanted state without a transaction.
 
 FerretDB has no transactions, so every writer here (the MongoDB IO manager and
-the dashboard views) replaces documents in an order that never leaves a reader
-with less than the old or the new state:
+the dashboard views) changes documents in an order that never leaves a reader
+with less than the old or the new state, not even for a moment:
 1. compare the wanted documents with the current ones by a deterministic `_id`
    (`plan_sync`, a pure function);
-2. insert new documents, and swap changed ones (delete by `_id`, insert) in
-   bounded batches; unchanged documents are not touched;
+2. insert new documents, and replace changed ones in place, by `_id`; unchanged
+   documents are not touched;
 3. delete the current documents whose `_id` is no longer wanted.
-Only a changed document can be absent, while its batch is swapped: milliseconds
-on MongoDB, on FerretDB the length of one delete (a collection scan, seconds at
-a year of data). Writing the same state twice changes nothing.
+A replace is atomic per document on MongoDB and on FerretDB alike, so every
+`_id` that stays wanted is readable throughout, with its old or its new value.
+Writing the same state twice changes nothing.
 """
 
 from __future__ import annotations
@@ -19,12 +19,18 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
+from pymongo import DeleteOne, ReplaceOne
 from pymongo.collection import Collection
 
 # Documents per reply when reading many. FerretDB re-runs its per-document filter
 # for every getMore; with the driver's default batches a year of production took
 # 20 s to read, with 10,000 per batch 15.6 s.
 READ_BATCH = 10_000
+
+# Replaces or deletes per command. FerretDB 1.24 keeps a pooled connection open for
+# each update of a command until the command ends, and stops answering at all
+# past ~99 of them (its pool holds 100 connections; ~49 on its PostgreSQL backend).
+WRITE_COMMAND = 40
 
 
 @dataclass(frozen=True)
@@ -66,23 +72,20 @@ def sync_documents(
     plan = plan_sync(current, wanted)
     for batch in batches(plan.inserts, batch_size):
         collection.insert_many(batch, ordered=False)
-    for batch in batches(plan.changed, batch_size):
-        # FerretDB 1.x applies replaceOne/update at ~14 ms a document and can
-        # stall under a bulk of them, so changed documents are deleted by `_id`
-        # and inserted again. Its SQLite backend refuses an `$in` of more than
-        # ~32k ids ("too many SQL variables"); batches stay far below that.
-        delete_ids(collection, [d["_id"] for d in batch])
-        collection.insert_many(batch, ordered=False)
-    for batch in batches(plan.stale_ids, batch_size):
-        delete_ids(collection, batch)
+    # By `_id` only: the one filter FerretDB's SQLite backend hands to SQLite, where
+    # the dev kit's FerretDB gives it an index (services/ferretdb/idindex.go).
+    for batch in batches(plan.changed, WRITE_COMMAND):
+        collection.bulk_write([ReplaceOne({"_id": d["_id"]}, d) for d in batch], ordered=False)
+    for batch in batches(plan.stale_ids, WRITE_COMMAND):
+        collection.bulk_write([DeleteOne({"_id": i}) for i in batch], ordered=False)
     return plan.counts
 
 
-# FerretDB's SQLite backend pushes an `_id` equality down but scans the whole
-# collection for anything else, `_id: {$in: [...]}` included: at a year, a
-# `find_one`/`delete_one` by `_id` took 0.06/0.09 s, one `$in` 0.63/0.69 s. Up to
+# FerretDB's SQLite backend hands SQLite an `_id` equality and scans the whole
+# collection for anything else, `_id: {$in: [...]}` included: at a year, with the
+# dev kit's `_id` index, a `find_one` by `_id` takes ~1 ms and one `$in` ~1 s. Up to
 # this many ids, one equality per id is the faster way; on MongoDB both are lookups.
-FEW_IDS = 8
+FEW_IDS = 100
 
 
 def find_ids(collection: Collection, ids: list[str]) -> dict[str, dict]:
@@ -91,14 +94,6 @@ def find_ids(collection: Collection, ids: list[str]) -> dict[str, dict]:
         found = (collection.find_one({"_id": document_id}) for document_id in ids)
         return {doc["_id"]: doc for doc in found if doc is not None}
     return {doc["_id"]: doc for doc in collection.find({"_id": {"$in": ids}}, batch_size=READ_BATCH)}
-
-
-def delete_ids(collection: Collection, ids: list[str]) -> None:
-    if len(ids) <= FEW_IDS:
-        for document_id in ids:
-            collection.delete_one({"_id": document_id})
-    else:
-        collection.delete_many({"_id": {"$in": ids}})
 
 
 def _same(stored: dict, new: dict) -> bool:

@@ -28,7 +28,7 @@ class FerretDB(ManagedService):
 
     def prepare(self) -> None:
         stamp = BINARY.with_suffix(".digest")
-        digest = file_digest(SOURCE / "main.go", SOURCE / "go.mod", SOURCE / "go.sum")
+        digest = file_digest(*sorted(SOURCE.glob("*.go")), SOURCE / "go.mod", SOURCE / "go.sum")
         if BINARY.exists() and stamp.exists() and stamp.read_text() == digest:
             return
         if shutil.which("go") is None:

@@ -2,7 +2,8 @@
 // TCP port, so the platform has a MongoDB-wire server without Docker.
 //
 // We embed FerretDB as a library instead of `go install`-ing its cmd/ferretdb,
-// because that command panics when the build has no version file.
+// because that command panics when the build has no version file. It also gives
+// each collection the `_id` index that FerretDB's own queries can use (idindex.go).
 package main
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -44,6 +46,8 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	go keepIDIndexes(ctx, dir, time.Second)
 
 	log.Printf("ferretdb-local listening on %s, data in %s", *listen, dir)
 	if err := server.Run(ctx); err != nil && ctx.Err() == nil {
