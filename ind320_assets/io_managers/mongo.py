@@ -62,9 +62,13 @@ class MongoCollection:
 
 
 def document_ids(frame: pd.DataFrame, schema: RowSchema) -> pd.Series:
-    """`area|group|start_time (UTC, ISO)`: deterministic, so a rerun finds the same documents."""
-    area, group, start = schema.row_key
-    return frame[area] + "|" + frame[group] + "|" + frame[start].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """`area|group|start_time (UTC, ISO)`, or `area|start_time` for a dataset without groups:
+    deterministic, so a rerun finds the same documents."""
+    *series, start = schema.row_key
+    ids = frame[start].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    for column in reversed(series):
+        ids = frame[column] + "|" + ids
+    return ids
 
 
 def to_documents(frame: pd.DataFrame, schema: RowSchema) -> list[dict]:
@@ -118,7 +122,9 @@ class _MongoIOManager(IOManager):
             "partitions_written": len(partitions),
             **{f"documents_{k}": v for k, v in counts.items()},
             "read_back_query": MetadataValue.json({"collection": target.collection.name, "filter": partitions.mongo_filter()}),
-            "sums_kwh_per_group": MetadataValue.json(sums_per_group(obj, target.schema.group_column)),
+            "sums_kwh_per_group": MetadataValue.json(
+                sums_per_group(obj, target.schema.group_column, target.schema.quantity_columns)
+            ),
         })
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
