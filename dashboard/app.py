@@ -7,15 +7,13 @@
 
 It reads `MONGO_URI` and `MONGO_DB` as the platform does, only the views and the base
 collections, and never calls Elhub, Spark or Cassandra. Each page runs alone
-(`st.navigation`), so the overview never waits for the freshness scan; answers are
-cached for a minute (the freshness scan for ten), and "Reload data" forgets them.
+(`st.navigation`); answers are cached for a minute, and "Reload data" forgets them.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import date
 
 import pandas as pd
 import streamlit as st
@@ -29,9 +27,6 @@ from ind320_assets.domain import PRICE_AREAS
 from ind320_assets.mongo_sync import READ_BATCH
 
 CACHE_TTL_S = 60
-# The freshness table costs a pass over the base collection (FerretDB scans every document, ~1.5 min
-# at a year of production on a busy machine here): it is kept longer, and "Reload data" reads it again.
-SCAN_TTL_S = 600
 # How long a page waits for an unreachable server before saying so.
 TIMEOUT_MS = int(float(os.environ.get("DASHBOARD_MONGO_TIMEOUT_S", "5")) * 1000)
 
@@ -51,13 +46,6 @@ def _answer(uri: str, database: str, key: str, _query: q.Find) -> list[dict]:
     return list(_documents(uri, database, _query))
 
 
-@st.cache_data(ttl=SCAN_TTL_S, show_spinner=False, max_entries=16)
-def _folded(uri: str, database: str, key: str, _query: q.Find, _fold: Callable) -> tuple[object, datetime]:
-    """`_fold` of one query's documents as they stream in (the cache keeps the fold, not every row),
-    and when they were read."""
-    return _fold(_documents(uri, database, _query)), datetime.now(timezone.utc)
-
-
 def unreachable(uri: str, database: str, error: Exception) -> None:
     st.error(f"Cannot reach MongoDB at `{q.mask_uri(uri)}` (database `{database}`).")
     st.code(q.mask_secrets(str(error), uri), language=None)
@@ -65,13 +53,11 @@ def unreachable(uri: str, database: str, error: Exception) -> None:
     st.stop()
 
 
-def fetch(query: q.Find, fold: Callable | None = None):
-    """The query's documents or, given `fold`, (its fold, when read); a failure names the server."""
+def fetch(query: q.Find) -> list[dict]:
+    """The query's documents; a failure names the server."""
     uri, database = st.session_state["mongo"]
     try:
-        if fold is None:
-            return _answer(uri, database, query.key, query)
-        return _folded(uri, database, f"{query.key} {fold.__name__}", query, fold)
+        return _answer(uri, database, query.key, query)
     except PyMongoError as error:
         unreachable(uri, database, error)
         raise  # st.stop() ends the run; this line is never reached
@@ -145,13 +131,12 @@ def freshness() -> None:
     ds = dataset()
     st.header(f"Elhub {ds.label}: what is stored, and when Elhub last revised it")
     query = q.freshness_query(ds)
-    with st.spinner(f"Counting `{ds.collection}` per month and area (one pass over the collection)…"):
-        table, read_at = fetch(query, q.freshness_table)
+    table = q.freshness_table(fetch(query))
     if table.empty:
         return not_materialized(ds)
     st.dataframe(table, hide_index=True)
-    st.caption(f"One read of `{ds.collection}` (every row's month, area and revision time); the latest `last_updated_time` of a partition changes "
-               "when a revision is loaded.")
+    st.caption(f"One read of `{query.collection}`: each (area, month) document's row count and latest "
+               "`last_updated_time`, which changes when a revision is loaded.")
 
 
 # --- the app -------------------------------------------------------------------------------------
@@ -175,7 +160,6 @@ def main() -> None:
         st.selectbox("Dataset", labels, index=labels.index(present[0].label), key="dataset")
         if st.button("Reload data"):
             _answer.clear()
-            _folded.clear()
         st.caption(f"MongoDB `{q.mask_uri(uri)}`, database `{database}`")
     st.navigation([
         st.Page(overview, title="Overview", url_path="overview", default=True),

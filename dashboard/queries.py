@@ -8,8 +8,8 @@ Every chart or table is one query:
                which (area, year) exist is one read of that small view too
     month      `<base>_hourly_series`, one `_id` equality (`NO1|2021-10`), the one filter
                FerretDB pushes down to its storage
-    freshness  `<base>`, one projected read of every stored row: the latest
-               `last_updated_time` is in no view, so this one pass is unavoidable
+    freshness  `<base>_hourly_series`, one projected read: each (area, month) document
+               carries its row count and latest `last_updated_time`
 
 Quantities are kWh in the store; totals are exact (`fsum` rounded to Elhub's
 three decimals, as the views compute them) and shown in GWh or kWh.
@@ -144,14 +144,9 @@ def hourly_series_query(ds: DashboardDataset, area: str, month: str) -> Find:
 
 
 def freshness_query(ds: DashboardDataset) -> Find:
-    """Each stored row's (month, area, last_updated_time), read in one pass over the base collection.
-
-    The latest revision time is in no view, so the base collection is read once, and
-    `freshness_table` counts and takes the latest per (month, area). A `$group` cannot
-    do it on FerretDB 1.24 (no `$max`; only a `$group`'s first accumulator is computed),
-    and grouping by (month, area, last_updated_time) with one `$sum` took 47–78 s at a
-    year of production here, against 17–44 s for this projection read."""
-    return Find(ds.collection, {}, {"_id": 0, "month": 1, "price_area": 1, "last_updated_time": 1})
+    """Each partition's row count and latest revision time, from the hourly-series view
+    (one document per (area, month)), without its hourly values."""
+    return Find(ds.views.hourly_series, {}, {"_id": 0, "month": 1, "price_area": 1, "rows": 1, "last_updated_time": 1})
 
 
 # --- the folds -------------------------------------------------------------------------------------
@@ -241,18 +236,17 @@ def group_totals(doc: Mapping, ds: DashboardDataset) -> dict[str, float]:
 
 
 def freshness_table(docs: Iterable[Mapping]) -> pd.DataFrame:
-    """One row per (month, area) of `freshness_query`'s rows: how many are stored, and the latest
-    `last_updated_time` among them in Oslo time. Newest month first."""
-    rows = pd.DataFrame(list(docs), columns=["month", "price_area", "last_updated_time"])
+    """One row per (month, area) of `freshness_query`'s documents: how many rows are stored, and
+    the latest `last_updated_time` among them in Oslo time. Newest month first."""
+    found = pd.DataFrame(list(docs), columns=["month", "price_area", "rows", "last_updated_time"])
     columns = ["month", "price area", "rows", "last updated (Oslo)"]
-    if rows.empty:
+    if found.empty:
         return pd.DataFrame(columns=columns)
-    stamps = pd.to_datetime(rows["last_updated_time"], utc=True)
-    per_partition = stamps.groupby([rows["month"], rows["price_area"]]).agg(["size", "max"]).reset_index()
-    per_partition = per_partition.sort_values(["month", "price_area"], ascending=[False, True], ignore_index=True)
-    latest = [oslo_label([t], "%Y-%m-%d %H:%M:%S %Z")[0] if pd.notna(t) else "" for t in per_partition["max"]]
-    return pd.DataFrame({"month": per_partition["month"], "price area": per_partition["price_area"],
-                         "rows": per_partition["size"].astype(int), "last updated (Oslo)": latest})[columns]
+    found = found.sort_values(["month", "price_area"], ascending=[False, True], ignore_index=True)
+    stamps = pd.to_datetime(found["last_updated_time"], utc=True)
+    latest = [oslo_label([t], "%Y-%m-%d %H:%M:%S %Z")[0] if pd.notna(t) else "" for t in stamps]
+    return pd.DataFrame({"month": found["month"], "price area": found["price_area"],
+                         "rows": found["rows"].fillna(0).astype(int), "last updated (Oslo)": latest})[columns]
 
 
 def kwh_text(kwh: float) -> str:

@@ -78,8 +78,8 @@ def test_each_chart_is_one_query_against_a_view():
     assert q.hourly_series_query(PRODUCTION, "NO1", "2021-10") == q.Find(
         "elhub_production_hourly_series", {"_id": "NO1|2021-10"})
     freshness = q.freshness_query(PRODUCTION)
-    assert freshness.collection == "elhub_production" and freshness.filter == {}
-    assert set(freshness.projection) == {"_id", "month", "price_area", "last_updated_time"}
+    assert freshness.collection == "elhub_production_hourly_series" and freshness.filter == {}
+    assert set(freshness.projection) == {"_id", "month", "price_area", "rows", "last_updated_time"}
     keys = {query.key for query in (q.years_query(PRODUCTION), q.yearly_totals_query(PRODUCTION, "2021"),
                                     q.yearly_totals_query(PRODUCTION, "2022"), freshness)}
     assert len(keys) == 4
@@ -163,15 +163,16 @@ def test_the_overview_table_has_areas_by_groups_and_totals():
     assert q.totals_kwh([], PRODUCTION).empty
 
 
-def test_freshness_counts_rows_and_names_the_latest_revision_per_partition():
+def test_freshness_lists_each_partitions_rows_and_latest_revision_newest_month_first():
     first, revised = datetime(2024, 12, 20, 9, 35, tzinfo=timezone.utc), datetime(2025, 6, 1, 4, 0, tzinfo=timezone.utc)
-    rows = ([{"month": "2021-01", "price_area": "NO1", "last_updated_time": first}] * 3
-            + [{"month": "2021-01", "price_area": "NO1", "last_updated_time": revised}] * 2
-            + [{"month": "2021-02", "price_area": "NO2", "last_updated_time": first}])
-    table = q.freshness_table(iter(rows))
-    assert table.to_dict("records") == [
+    rows = month_rows("2021-01", {"hydro": 1.0, "wind": 2.0}).assign(last_updated_time=first)
+    rows.loc[rows.index[-2:], "last_updated_time"] = revised  # two hours revised later
+    documents = [*hourly_series(rows, GROUP), *hourly_series(
+        month_rows("2021-02", {"hydro": 1.0}, area="NO2").head(1).assign(last_updated_time=first), GROUP)]
+    projected = [{k: d[k] for k in q.freshness_query(PRODUCTION).projection if k != "_id"} for d in documents]
+    assert q.freshness_table(projected).to_dict("records") == [
         {"month": "2021-02", "price area": "NO2", "rows": 1, "last updated (Oslo)": "2024-12-20 10:35:00 CET"},
-        {"month": "2021-01", "price area": "NO1", "rows": 5, "last updated (Oslo)": "2025-06-01 06:00:00 CEST"},
+        {"month": "2021-01", "price area": "NO1", "rows": 2 * 744, "last updated (Oslo)": "2025-06-01 06:00:00 CEST"},
     ]
     assert q.freshness_table([]).empty
 

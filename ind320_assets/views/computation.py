@@ -15,6 +15,7 @@ series document has one line per series (`frame_summary.series_quantities`).
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
@@ -112,7 +113,8 @@ def series_document(
     group_column: str | None,
     quantity_columns: Sequence[str] = DEFAULT_QUANTITY_COLUMNS,
 ) -> dict:
-    """{start_time: [UTC hours], series: {series: [kWh or None per hour]}} for one (area, month)."""
+    """{start_time: [UTC hours], series: {series: [kWh or None per hour]}} for one (area, month),
+    with the partition's row count and latest `last_updated_time`: its freshness, in one small read."""
     long = series_quantities(rows, group_column, quantity_columns)
     table = long.pivot(index="start_time", columns=SERIES, values=KWH).sort_index()
     return {
@@ -123,4 +125,12 @@ def series_document(
         "series": {
             str(group): [None if pd.isna(v) else float(v) for v in table[group]] for group in table.columns
         },
+        "rows": len(rows),
+        "last_updated_time": latest_update(rows),
     }
+
+
+def latest_update(rows: pd.DataFrame) -> datetime | None:
+    """The latest `last_updated_time` of `rows`, None without one."""
+    latest = rows["last_updated_time"].max() if "last_updated_time" in rows else pd.NaT
+    return None if pd.isna(latest) else pd.Timestamp(latest).to_pydatetime()
