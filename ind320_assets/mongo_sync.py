@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from pymongo import DeleteOne, ReplaceOne
+from pymongo.errors import OperationFailure
 from pymongo.collection import Collection
 
 # Documents per reply when reading many. FerretDB re-runs its per-document filter
@@ -86,6 +87,34 @@ def sync_documents(
 # dev kit's `_id` index, a `find_one` by `_id` takes ~1 ms and one `$in` ~1 s. Up to
 # this many ids, one equality per id is the faster way; on MongoDB both are lookups.
 FEW_IDS = 100
+
+
+# What one `_id` lookup costs, in documents a scan reads in the same time: on
+# FerretDB's SQLite backend with the dev kit's index, 0.6 ms a lookup against
+# 8.5 s to scan 215k documents (40 µs each).
+LOOKUP_COST_IN_SCANNED = 15
+
+
+def read_slice(collection: Collection, where: dict, possible_ids: list[str], projection: dict | None = None) -> list[dict]:
+    """The documents matching `where`, all of whose `_id`s are among `possible_ids`.
+
+    FerretDB scans the whole collection for any filter but an `_id` equality, so
+    a slice much smaller than the collection is read one `_id` lookup at a time:
+    its cost then follows the slice, not the collection. A large slice, or a
+    small collection, is read with one query."""
+    if len(possible_ids) * LOOKUP_COST_IN_SCANNED < document_count(collection):
+        found = (collection.find_one({"_id": i}, projection) for i in possible_ids)
+        return [d for d in found if d is not None]
+    return list(collection.find(where, projection, batch_size=READ_BATCH))
+
+
+def document_count(collection: Collection) -> int:
+    """The collection's size from its statistics (0.4 s on FerretDB, where counting
+    documents scans them all); 0 for a collection that does not exist."""
+    try:
+        return int(collection.database.command("collStats", collection.name).get("count", 0))
+    except OperationFailure:
+        return 0
 
 
 def find_ids(collection: Collection, ids: list[str]) -> dict[str, dict]:

@@ -17,11 +17,17 @@ table from pandas dtypes at run time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
+import pandas as pd
 from dagster import TableColumn, TableSchema
 
 from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS, PRICE_AREAS, UNSPECIFIED_GROUP, ElhubDataset
+
+if TYPE_CHECKING:
+    from ind320_assets.partition_slice import MonthArea
 
 # kind -> (pandas dtype, CQL type)
 KINDS: dict[str, tuple[str, str]] = {
@@ -34,6 +40,8 @@ KINDS: dict[str, tuple[str, str]] = {
 PARTITION_COLUMNS = ("price_area", "month")  # one Cassandra partition, one MongoDB slice
 # A column's role, as its description in `dagster/column_schema`: how the IO managers read the schema back.
 ROW_KEY, QUANTITY = "row key", "quantity, kWh"
+# The column tag listing the only values a text column may hold, comma-separated.
+ALLOWED_TAG = "allowed"
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,31 @@ class RowSchema:
     @property
     def primary_key(self) -> tuple[str, ...]:
         return (*PARTITION_COLUMNS, *self.clustering_key)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def mongo_ids(self, frame: pd.DataFrame) -> pd.Series:
+        """Each row's MongoDB `_id`, `area|group|start_time (UTC, ISO)` or `area|start_time`
+        without groups: deterministic, so a rerun finds the same documents."""
+        *series, start = self.row_key
+        ids = frame[start].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        for column in reversed(series):
+            ids = frame[column] + "|" + ids
+        return ids
+
+    def possible_mongo_ids(self, partitions: Iterable[MonthArea]) -> list[str]:
+        """Every `_id` a document of these partitions can have: each series the schema allows
+        (the parser refuses any other group) at each hour of the partition's local month."""
+        area, *groups, start = self.row_key
+        grids = [
+            pd.MultiIndex.from_product(
+                [[p.price_area], *(sorted(self.column(g).allowed) for g in groups), p.hours()],
+                names=[area, *groups, start],
+            ).to_frame(index=False)
+            for p in partitions
+        ]
+        return self.mongo_ids(pd.concat(grids, ignore_index=True)).tolist() if grids else []
 
     def pandas_dtypes(self) -> dict[str, str]:
         return {c.name: KINDS[c.kind][0] for c in self.columns}
@@ -133,12 +166,19 @@ class RowSchema:
         def role(name: str) -> str | None:
             return ROW_KEY if name in self.row_key else QUANTITY if name in self.quantity_columns else None
 
-        return TableSchema(columns=[TableColumn(c.name, c.kind, description=role(c.name)) for c in self.columns])
+        return TableSchema(columns=[
+            TableColumn(c.name, c.kind, description=role(c.name),
+                        tags={ALLOWED_TAG: ",".join(sorted(c.allowed))} if c.allowed else None)
+            for c in self.columns
+        ])
 
     @classmethod
     def from_table_schema(cls, schema: TableSchema) -> RowSchema:
         return cls(
-            columns=tuple(Column(c.name, c.type) for c in schema.columns),
+            columns=tuple(
+                Column(c.name, c.type, frozenset(c.tags[ALLOWED_TAG].split(",")) if ALLOWED_TAG in c.tags else None)
+                for c in schema.columns
+            ),
             row_key=tuple(c.name for c in schema.columns if c.description == ROW_KEY),
             quantity_columns=tuple(c.name for c in schema.columns if c.description == QUANTITY),
         )

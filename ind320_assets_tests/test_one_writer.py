@@ -98,8 +98,8 @@ def test_overlapping_runs_of_one_partition_take_turns_and_leave_the_newest_revis
     slice_ = PartitionSlice.from_keys([PARTITION])
     newest = replay.frame(PRODUCTION, date(2021, 5, 1), date(2021, 6, 1), areas=["NO4"])
     expected = summarize(newest, slice_, PRODUCTION_SPEC.group_column)
-    assert cassandra_summary(cassandra, PRODUCTION_SPEC.cassandra_table, PRODUCTION_SPEC.group_column, slice_) == expected
-    assert mongo_summary(mongo, PRODUCTION_SPEC.mongo_collection, PRODUCTION_SPEC.group_column, slice_) == expected
+    assert cassandra_summary(cassandra, PRODUCTION_SPEC.cassandra_table, PRODUCTION_SPEC.stored_schema, slice_) == expected
+    assert mongo_summary(mongo, PRODUCTION_SPEC.mongo_collection, PRODUCTION_SPEC.stored_schema, slice_) == expected
 
     views = ViewCollections(PRODUCTION_SPEC.mongo_collection, PRODUCTION_SPEC.group_column)
     day = newest["start_time"].dt.tz_convert(OSLO_TZ).dt.strftime("%Y-%m-%d")

@@ -12,7 +12,7 @@ from cassandra.concurrent import execute_concurrent_with_args
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue
 
 from ind320_assets.frame_summary import SummaryKey, describe_differences, summarize
-from ind320_assets.mongo_sync import READ_BATCH
+from ind320_assets.mongo_sync import read_slice
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.mongo import MongoResource
@@ -40,8 +40,8 @@ def cassandra_summary(cassandra: CassandraResource, table: str, schema: RowSchem
 def mongo_summary(mongo: MongoResource, collection: str, schema: RowSchema, partitions: PartitionSlice) -> Summary:
     columns = _summed_columns(schema)
     projection = {"_id": 0, **{c: 1 for c in columns}}
-    documents = mongo.db()[collection].find(partitions.mongo_filter(), projection, batch_size=READ_BATCH)
-    return summarize(pd.DataFrame(list(documents), columns=columns), partitions, schema.group_column, schema.quantity_columns)
+    documents = read_slice(mongo.db()[collection], partitions.mongo_filter(), schema.possible_mongo_ids(partitions), projection)
+    return summarize(pd.DataFrame(documents, columns=columns), partitions, schema.group_column, schema.quantity_columns)
 
 
 def matches(check_name: str, asset_key: AssetKey, expected: Summary, actual: Summary) -> AssetCheckResult:

@@ -15,7 +15,7 @@ from dagster import ConfigurableIOManagerFactory, InputContext, IOManager, Metad
 from pymongo.collection import Collection
 
 from ind320_assets.frame_summary import sums_per_group
-from ind320_assets.mongo_sync import READ_BATCH, sync_documents
+from ind320_assets.mongo_sync import READ_BATCH, read_slice, sync_documents
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets.row_schema import MONGO_COLLECTION_KEY, RowSchema, schema_from_metadata
@@ -33,15 +33,13 @@ class MongoCollection:
             self.collection.create_indexes([index])
 
     def current(self, partitions: PartitionSlice) -> dict[tuple[str, str], dict[str, dict]]:
-        """{(area, month): {_id: document}} for the slice, in one query: FerretDB's
-        SQLite backend scans the whole collection for any filter, so one query per
-        run beats one per partition by far."""
+        """{(area, month): {_id: document}} for the slice, read as `mongo_sync.read_slice`
+        decides: by `_id` for a slice much smaller than the collection, else in one query."""
         found: dict[tuple[str, str], dict[str, dict]] = {}
-        # An empty collection (a first backfill) has nothing to compare with: asking
-        # costs ~2 ms, the read it saves scans every document.
+        # An empty collection (a first backfill) has nothing to compare with.
         if self.collection.find_one({}, {"_id": 1}) is None:
             return found
-        for doc in self.collection.find(partitions.mongo_filter(), batch_size=READ_BATCH):
+        for doc in read_slice(self.collection, partitions.mongo_filter(), self.schema.possible_mongo_ids(partitions)):
             found.setdefault((doc["price_area"], doc["month"]), {})[doc["_id"]] = doc
         return found
 
@@ -61,21 +59,11 @@ class MongoCollection:
         return list(self.collection.find(partitions.mongo_filter(), {"_id": 0}, batch_size=READ_BATCH))
 
 
-def document_ids(frame: pd.DataFrame, schema: RowSchema) -> pd.Series:
-    """`area|group|start_time (UTC, ISO)`, or `area|start_time` for a dataset without groups:
-    deterministic, so a rerun finds the same documents."""
-    *series, start = schema.row_key
-    ids = frame[start].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    for column in reversed(series):
-        ids = frame[column] + "|" + ids
-    return ids
-
-
 def to_documents(frame: pd.DataFrame, schema: RowSchema) -> list[dict]:
     """One document per row, built column-wise (a Python loop per row cost ~4 s for a year)."""
     timestamps = {c.name for c in schema.columns if c.kind == "timestamp"}
     columns = {
-        "_id": document_ids(frame, schema),
+        "_id": schema.mongo_ids(frame),
         # Timestamps as objects: pymongo encodes them as datetimes (Timestamp subclasses datetime).
         **{c: frame[c].astype(object) if c in timestamps else frame[c] for c in frame.columns},
     }
