@@ -82,13 +82,6 @@ def sync_documents(
     return plan.counts
 
 
-# FerretDB's SQLite backend hands SQLite an `_id` equality and scans the whole
-# collection for anything else, `_id: {$in: [...]}` included: at a year, with the
-# dev kit's `_id` index, a `find_one` by `_id` takes ~1 ms and one `$in` ~1 s. Up to
-# this many ids, one equality per id is the faster way; on MongoDB both are lookups.
-FEW_IDS = 100
-
-
 # What one `_id` lookup costs, in documents a scan reads in the same time: on
 # FerretDB's SQLite backend with the dev kit's index, 0.6 ms a lookup against
 # 8.5 s to scan 215k documents (40 µs each).
@@ -115,14 +108,6 @@ def document_count(collection: Collection) -> int:
         return int(collection.database.command("collStats", collection.name).get("count", 0))
     except OperationFailure:
         return 0
-
-
-def find_ids(collection: Collection, ids: list[str]) -> dict[str, dict]:
-    """{_id: document} of the documents among `ids` that exist."""
-    if len(ids) <= FEW_IDS:
-        found = (collection.find_one({"_id": document_id}) for document_id in ids)
-        return {doc["_id"]: doc for doc in found if doc is not None}
-    return {doc["_id"]: doc for doc in collection.find({"_id": {"$in": ids}}, batch_size=READ_BATCH)}
 
 
 def _same(stored: dict, new: dict) -> bool:

@@ -28,7 +28,7 @@ from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS
 from pymongo import ASCENDING
 from pymongo.database import Database
 
-from ind320_assets.mongo_sync import READ_BATCH, find_ids, sync_documents
+from ind320_assets.mongo_sync import READ_BATCH, read_slice, sync_documents
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.views.computation import daily_totals, hourly_series, yearly_totals
 
@@ -91,4 +91,5 @@ def refresh_hourly_series(
     wanted = hourly_series(rows, views.group_column, views.quantity_columns)
     target = db[views.hourly_series]
     ids = [f"{area}|{month}" for area, month in partitions.pairs]
-    return sync_documents(target, find_ids(target, ids), wanted)
+    current = read_slice(target, {"_id": {"$in": ids}}, ids)
+    return sync_documents(target, {doc["_id"]: doc for doc in current}, wanted)
