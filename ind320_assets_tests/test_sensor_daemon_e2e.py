@@ -18,19 +18,16 @@ import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
-import psutil
 import pytest
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
 from ind320_assets.domain import OSLO_TZ, PRODUCTION
 from ind320_assets.views.refresh import ViewCollections
 from ind320_assets_tests.cli_fixtures import DAGSTER, materialize_command
-from ind320_assets_tests.test_ui_e2e import REPO_ROOT, SERVER_START_TIMEOUT_S, DagsterUI, free_port
+from ind320_assets_tests.test_ui_e2e import REPO_ROOT, DagsterUI, dagster_dev
 from ind320_devkit.local_services.paths import prepare_dagster_home
 from ind320_devkit.replay import ReplayServer
 
@@ -72,39 +69,6 @@ def daemon_env(daemon_replay, cassandra_keyspace, mongo, tmp_path) -> dict[str, 
         "SPARK_DRIVER_MEMORY": os.environ.get("SPARK_DRIVER_MEMORY", "1g"),
         "PYTHONUNBUFFERED": "1",
     }
-
-
-@contextmanager
-def dagster_dev(env: dict[str, str], log_path: Path) -> Iterator[DagsterUI]:
-    """`dagster dev -w workspace.yaml` until the block ends; then its whole process tree is gone."""
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [DAGSTER, "dev", "-w", "workspace.yaml", "-p", str(port), "-h", "127.0.0.1"],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    ui = DagsterUI(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        ui.wait_until_serving(SERVER_START_TIMEOUT_S)
-        yield ui
-    finally:
-        # Taken before the stop: children re-parented once `dagster dev` exits are still found.
-        tree = _process_tree(process.pid)
-        ui.stop()
-        _, alive = psutil.wait_procs(tree, timeout=0)
-        for leftover in alive:
-            leftover.kill()
-        psutil.wait_procs(alive, timeout=10)
-
-
-def _process_tree(pid: int) -> list[psutil.Process]:
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
 
 
 def cli(env: dict[str, str], *args: str) -> None:

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import playwright.sync_api as playwright_sync
@@ -30,6 +31,7 @@ from playwright.sync_api import expect
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
 from ind320_devkit.local_services.paths import prepare_dagster_home
+from ind320_devkit.local_services.process import kill_processes, process_tree
 from ind320_devkit.replay import ReplayServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
@@ -180,9 +182,7 @@ def ui_replay() -> Iterator[ReplayServer]:
 @pytest.fixture(scope="module")
 def dagster_ui(cassandra_keyspace, mongo, ui_replay, tmp_path_factory) -> Iterator[DagsterUI]:
     home = prepare_dagster_home(tmp_path_factory.mktemp("dagster_home"))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log_path = ARTIFACTS / "dagster_dev.log"
-    port = free_port()
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
@@ -193,6 +193,15 @@ def dagster_ui(cassandra_keyspace, mongo, ui_replay, tmp_path_factory) -> Iterat
         "SPARK_DRIVER_MEMORY": os.environ.get("SPARK_DRIVER_MEMORY", "1g"),
         "PYTHONUNBUFFERED": "1",
     }
+    with dagster_dev(env, log_path) as ui:
+        yield ui
+
+
+@contextmanager
+def dagster_dev(env: dict[str, str], log_path: Path) -> Iterator[DagsterUI]:
+    """`dagster dev -w workspace.yaml` on a free port until the block ends; then its whole process tree is gone."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    port = free_port()
     dagster = Path(sys.executable).with_name("dagster")
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -205,7 +214,10 @@ def dagster_ui(cassandra_keyspace, mongo, ui_replay, tmp_path_factory) -> Iterat
         ui.wait_until_serving(SERVER_START_TIMEOUT_S)
         yield ui
     finally:
+        # Taken before the stop: children re-parented once `dagster dev` exits are still found.
+        tree = process_tree(process.pid)
         ui.stop()
+        kill_processes(tree)
 
 
 # --- the browser ---------------------------------------------------------------------------------

@@ -89,18 +89,18 @@ def stop_process_tree(pid: int, timeout_s: float = STOP_TIMEOUT_S) -> None:
     Waiting through psutil also reaps the process when it is our child (it is
     when `up` and `down` run in one Python process).
     """
-    tree = _process_tree(pid)
+    tree = process_tree(pid)
     _send(tree, signal.SIGTERM)
     _, alive = psutil.wait_procs(tree, timeout=timeout_s)
-    _kill(alive)
+    kill_processes(alive)
 
 
 def kill_process_tree(pid: int) -> None:
     """SIGKILL `pid` and its descendants at once, as if their machine died; wait until they are gone."""
-    _kill(_process_tree(pid))
+    kill_processes(process_tree(pid))
 
 
-def _process_tree(pid: int) -> list[psutil.Process]:
+def process_tree(pid: int) -> list[psutil.Process]:
     """`pid` and its descendants, taken before the parent dies and they are re-parented."""
     try:
         root = psutil.Process(pid)
@@ -117,7 +117,8 @@ def _send(processes: list[psutil.Process], signal_number: int) -> None:
             pass
 
 
-def _kill(processes: list[psutil.Process]) -> None:
+def kill_processes(processes: list[psutil.Process]) -> None:
+    """SIGKILL those of `processes` still alive; wait until they are gone."""
     _send(processes, signal.SIGKILL)
     psutil.wait_procs(processes, timeout=KILL_TIMEOUT_S)
 
