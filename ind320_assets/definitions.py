@@ -2,8 +2,8 @@
 
 Every resource field is bound with `EnvVar` when its variable is set, and
 keeps its own declared default otherwise, so each setting has one default (in
-the resource class) and secrets never pass through code or files. The table
-below is the whole configuration contract; the README lists it too.
+the resource class) and secrets never pass through code or files. The table in
+`resources/environment.py` is the whole configuration contract; the README lists it too.
 """
 
 from __future__ import annotations
@@ -19,40 +19,12 @@ from ind320_assets.io_managers.mongo import MongoIOManager
 from ind320_assets.io_managers.parquet import ParquetIOManager
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.elhub import ElhubResource
+from ind320_assets.resources.environment import ENVIRONMENT, INT_FIELDS
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets.resources.spark import SparkCassandraResource
 from ind320_assets.sensors.current_month_schedule import build_current_month_schedule
 from ind320_assets.sensors.elhub_revisions import build_revision_sensor
 
-# resource -> {field: environment variable}; int fields are listed in INT_FIELDS.
-ENVIRONMENT: dict[str, dict[str, str]] = {
-    "elhub": {"base_url": "ELHUB_API_URL"},
-    "cassandra": {
-        "hosts": "CASSANDRA_HOSTS",
-        "port": "CASSANDRA_PORT",
-        "username": "CASSANDRA_USERNAME",
-        "password": "CASSANDRA_PASSWORD",
-        "keyspace": "CASSANDRA_KEYSPACE",
-        "replication": "CASSANDRA_REPLICATION",
-        "local_datacenter": "CASSANDRA_LOCAL_DC",
-        "write_consistency": "CASSANDRA_WRITE_CONSISTENCY",
-        "read_consistency": "CASSANDRA_READ_CONSISTENCY",
-    },
-    "spark": {
-        "master": "SPARK_MASTER",
-        "driver_memory": "SPARK_DRIVER_MEMORY",
-        "driver_host": "SPARK_DRIVER_HOST",
-        "executor_memory": "SPARK_EXECUTOR_MEMORY",
-        "executor_cores": "SPARK_EXECUTOR_CORES",
-        "jars": "SPARK_JARS",
-        "packages": "SPARK_PACKAGES",
-        "java_home": "SPARK_JAVA_HOME",
-        "event_log_dir": "SPARK_EVENT_LOG_DIR",
-    },
-    "mongo": {"uri": "MONGO_URI", "database": "MONGO_DB"},
-    "parquet_io_manager": {"base_dir": "ELHUB_RAW_DIR"},
-}
-INT_FIELDS = {"port", "executor_cores"}
 
 
 def from_environment(resource: str) -> dict[str, EnvVar]:

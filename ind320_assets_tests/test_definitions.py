@@ -11,7 +11,8 @@ import pytest
 from dagster import AssetKey, BackfillPolicy
 
 from ind320_assets.assets.datasets import SPECS
-from ind320_assets.definitions import ENVIRONMENT, defs
+from ind320_assets.definitions import defs
+from ind320_assets.resources.environment import ENVIRONMENT
 from ind320_assets.partitions import ELHUB_PARTITIONS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

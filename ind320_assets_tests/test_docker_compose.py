@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
-from ind320_assets.definitions import ENVIRONMENT
+from ind320_assets.resources.environment import ENVIRONMENT
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = PROJECT_ROOT / "docker-compose.yml"

@@ -3,7 +3,7 @@
 A resource that cannot reach its system raises `setting_failure(...)`: a
 `dagster.Failure` whose description is one line that starts with the
 environment variable and its value (a password masked), then says what went
-wrong. The variable comes from `ENVIRONMENT` in `definitions.py`, never
+wrong. The variable comes from `ENVIRONMENT` (`resources/environment.py`), never
 repeated here. The original exception stays the Failure's `__cause__`, so the
 event log (the UI's run view) keeps the whole chain; the console logger
 (`ind320_assets/console_logger.py`) prints only the line unless asked.
@@ -18,6 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from dagster import Failure
 
+from ind320_assets.resources.environment import ENVIRONMENT
+
 # The metadata key that marks a Failure as one of ours (the console logger looks for it).
 SETTING_KEY = "environment_variable"
 MASK = "***"
@@ -25,8 +27,6 @@ MASK = "***"
 
 def setting_name(resource: str, field: str) -> str:
     """The environment variable that sets `field` of resource `resource`."""
-    from ind320_assets.definitions import ENVIRONMENT  # definitions imports the resources
-
     return ENVIRONMENT[resource][field]
 
 
