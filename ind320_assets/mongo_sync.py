@@ -15,13 +15,18 @@ Writing the same state twice changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import TYPE_CHECKING
 
 from pymongo import DeleteOne, ReplaceOne
 from pymongo.errors import OperationFailure
 from pymongo.collection import Collection
+
+if TYPE_CHECKING:
+    from ind320_assets.partition_slice import PartitionSlice
+    from ind320_assets.row_schema import RowSchema
 
 # Documents per reply when reading many. FerretDB re-runs its per-document filter
 # for every getMore; with the driver's default batches a year of production took
@@ -88,17 +93,30 @@ def sync_documents(
 LOOKUP_COST_IN_SCANNED = 15
 
 
-def read_slice(collection: Collection, where: dict, possible_ids: list[str], projection: dict | None = None) -> list[dict]:
-    """The documents matching `where`, all of whose `_id`s are among `possible_ids`.
+def read_slice(
+    collection: Collection, where: dict, possible_ids: Iterable[str], possible: int, projection: dict | None = None
+) -> list[dict]:
+    """The documents matching `where`, all of whose `_id`s are among the `possible` ones
+    `possible_ids` gives (iterated only when the slice is read by `_id`).
 
     FerretDB scans the whole collection for any filter but an `_id` equality, so
     a slice much smaller than the collection is read one `_id` lookup at a time:
     its cost then follows the slice, not the collection. A large slice, or a
     small collection, is read with one query."""
-    if len(possible_ids) * LOOKUP_COST_IN_SCANNED < document_count(collection):
+    if possible * LOOKUP_COST_IN_SCANNED < document_count(collection):
         found = (collection.find_one({"_id": i}, projection) for i in possible_ids)
         return [d for d in found if d is not None]
     return list(collection.find(where, projection, batch_size=READ_BATCH))
+
+
+def read_partitions(
+    collection: Collection, schema: RowSchema, partitions: PartitionSlice, projection: dict | None = None
+) -> list[dict]:
+    """The documents of `partitions`, read as `read_slice` decides, over every `_id` they can hold."""
+    return read_slice(
+        collection, partitions.mongo_filter(), schema.possible_mongo_ids(partitions),
+        schema.possible_mongo_id_count(partitions), projection,
+    )
 
 
 def document_count(collection: Collection) -> int:

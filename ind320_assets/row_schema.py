@@ -17,7 +17,8 @@ table from pandas dtypes at run time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -93,18 +94,24 @@ class RowSchema:
             ids = frame[column] + "|" + ids
         return ids
 
-    def possible_mongo_ids(self, partitions: Iterable[MonthArea]) -> list[str]:
-        """Every `_id` a document of these partitions can have: each series the schema allows
-        (the parser refuses any other group) at each hour of the partition's local month."""
+    def possible_mongo_ids(self, partitions: Iterable[MonthArea]) -> Iterator[str]:
+        """Every `_id` a document of these partitions can have, partition by partition: each
+        series the schema allows (the parser refuses any other group) at each hour of the
+        partition's local month. Built as they are read."""
         area, *groups, start = self.row_key
-        grids = [
-            pd.MultiIndex.from_product(
-                [[p.price_area], *(sorted(self.column(g).allowed) for g in groups), p.hours()],
-                names=[area, *groups, start],
+        for p in partitions:
+            grid = pd.MultiIndex.from_product(
+                [[p.price_area], *self._group_values(), p.hours()], names=[area, *groups, start]
             ).to_frame(index=False)
-            for p in partitions
-        ]
-        return self.mongo_ids(pd.concat(grids, ignore_index=True)).tolist() if grids else []
+            yield from self.mongo_ids(grid)
+
+    def possible_mongo_id_count(self, partitions: Iterable[MonthArea]) -> int:
+        """How many ids `possible_mongo_ids` gives, without building them."""
+        return math.prod(len(values) for values in self._group_values()) * sum(len(p.hours()) for p in partitions)
+
+    def _group_values(self) -> list[list[str]]:
+        """The values each group column of the row key may hold (none without groups)."""
+        return [sorted(self.column(group).allowed) for group in self.row_key[1:-1]]
 
     def pandas_dtypes(self) -> dict[str, str]:
         return {c.name: KINDS[c.kind][0] for c in self.columns}

@@ -21,10 +21,10 @@ def test_both_ways_of_reading_a_slice_return_its_documents_and_nothing_else(mong
     where = {"price_area": "NO3", "hour": {"$lt": 120}}
     assert len(possible) * LOOKUP_COST_IN_SCANNED < 3000  # read by `_id`
     collection.delete_many({"_id": {"$in": [f"NO3|{h:04d}" for h in range(100, 120)]}})
-    by_id = read_slice(collection, where, possible)
+    by_id = read_slice(collection, where, possible, len(possible))
     assert sorted(d["_id"] for d in by_id) == sorted(d["_id"] for d in wanted)
 
     many = [f"NO3|{h:04d}" for h in range(600)]  # too many to look up one by one
     assert len(many) * LOOKUP_COST_IN_SCANNED >= 3000
-    by_query = read_slice(collection, where, many, {"_id": 1, "hour": 1})
+    by_query = read_slice(collection, where, many, len(many), {"_id": 1, "hour": 1})
     assert sorted(d["_id"] for d in by_query) == sorted(d["_id"] for d in wanted)

@@ -12,7 +12,7 @@ from cassandra.concurrent import execute_concurrent_with_args
 from dagster import AssetCheckResult, AssetCheckSeverity, AssetKey, MetadataValue
 
 from ind320_assets.frame_summary import SummaryKey, describe_differences, summarize
-from ind320_assets.mongo_sync import read_slice
+from ind320_assets.mongo_sync import read_partitions
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.mongo import MongoResource
@@ -40,7 +40,7 @@ def cassandra_summary(cassandra: CassandraResource, table: str, schema: RowSchem
 def mongo_summary(mongo: MongoResource, collection: str, schema: RowSchema, partitions: PartitionSlice) -> Summary:
     columns = _summed_columns(schema)
     projection = {"_id": 0, **{c: 1 for c in columns}}
-    documents = read_slice(mongo.db()[collection], partitions.mongo_filter(), schema.possible_mongo_ids(partitions), projection)
+    documents = read_partitions(mongo.db()[collection], schema, partitions, projection)
     return summarize(pd.DataFrame(documents, columns=columns), partitions, schema.group_column, schema.quantity_columns)
 
 

@@ -15,7 +15,7 @@ from dagster import ConfigurableIOManagerFactory, InputContext, IOManager, Metad
 from pymongo.collection import Collection
 
 from ind320_assets.frame_summary import sums_per_group
-from ind320_assets.mongo_sync import READ_BATCH, read_slice, sync_documents
+from ind320_assets.mongo_sync import READ_BATCH, read_partitions, sync_documents
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets.row_schema import MONGO_COLLECTION_KEY, RowSchema, schema_from_metadata
@@ -39,7 +39,7 @@ class MongoCollection:
         # An empty collection (a first backfill) has nothing to compare with.
         if self.collection.find_one({}, {"_id": 1}) is None:
             return found
-        for doc in read_slice(self.collection, partitions.mongo_filter(), self.schema.possible_mongo_ids(partitions)):
+        for doc in read_partitions(self.collection, self.schema, partitions):
             found.setdefault((doc["price_area"], doc["month"]), {})[doc["_id"]] = doc
         return found
 

@@ -91,5 +91,5 @@ def refresh_hourly_series(
     wanted = hourly_series(rows, views.group_column, views.quantity_columns)
     target = db[views.hourly_series]
     ids = [f"{area}|{month}" for area, month in partitions.pairs]
-    current = read_slice(target, {"_id": {"$in": ids}}, ids)
+    current = read_slice(target, {"_id": {"$in": ids}}, ids, len(ids))
     return sync_documents(target, {doc["_id"]: doc for doc in current}, wanted)
