@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import calendar
 import json
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from urllib.parse import urlsplit
 
 import pandas as pd
 
 from ind320_assets.domain import CONSUMPTION, OSLO_TZ, PRODUCTION, UNSPECIFIED_GROUP, ElhubDataset
+from ind320_assets.resources.errors import masked_uri as mask_uri  # the platform's own masking
+from ind320_assets.resources.errors import scrub
 from ind320_assets.views.computation import kwh_total
 from ind320_assets.views.refresh import ViewCollections
 
@@ -78,26 +80,9 @@ def mongo_settings(environ: Mapping[str, str]) -> tuple[str, str]:
     return environ.get("MONGO_URI") or DEFAULT_MONGO_URI, environ.get("MONGO_DB") or DEFAULT_MONGO_DB
 
 
-def mask_uri(uri: str) -> str:
-    """The URI with its password replaced by `***`: what an error message may show."""
-    scheme, sep, rest = uri.partition("://")
-    if not sep:
-        return uri
-    authority, tail = re.match(r"([^/?]*)(.*)", rest, re.DOTALL).groups()
-    userinfo, at, hosts = authority.rpartition("@")
-    if not at or ":" not in userinfo:
-        return uri
-    user = userinfo.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{hosts}{tail}"
-
-
 def mask_secrets(text: str, uri: str) -> str:
     """`text` (an error message) with the URI's password, if any, masked wherever it appears."""
-    scheme, sep, rest = uri.partition("://")
-    userinfo = rest.split("/", 1)[0].rpartition("@")[0] if sep else ""
-    password = userinfo.split(":", 1)[1] if ":" in userinfo else ""
-    masked = text.replace(uri, mask_uri(uri))
-    return masked.replace(password, "***") if password else masked
+    return scrub(text.replace(uri, mask_uri(uri)), (urlsplit(uri).password,))
 
 
 def materialized(collection_names: Iterable[str]) -> list[DashboardDataset]:
