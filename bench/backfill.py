@@ -53,11 +53,14 @@ from bench.common import (
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 
 
-def count_documents(database: str, collection: str) -> int | None:
-    """An independent row count: what the run left in MongoDB."""
+def count_documents(database: str, collection: str, rows_in: str | None = None) -> int | None:
+    """An independent count of what a run left in MongoDB: documents, or with `rows_in`
+    the elements of that array field in all of them (the rows of day documents)."""
     try:
         with resource("mongo", mongo={"database": database}) as mongo:
-            return mongo.db()[collection].count_documents({})
+            if rows_in is None:
+                return mongo.db()[collection].count_documents({})
+            return sum(len(d[rows_in]) for d in mongo.db()[collection].find({}, {rows_in: 1}, batch_size=10_000))
     except Exception as error:  # noqa: BLE001
         log(f"could not count documents: {error}")
         return None
@@ -103,6 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         requests = server.requests
         figures = dagster_run_figures(tmp / "dagster_home")
         mongo_documents = count_documents(namespace, PRODUCTION_SPEC.mongo_collection)
+        mongo_rows = count_documents(namespace, PRODUCTION_SPEC.mongo_collection, rows_in="start_time")
 
     stages = figures.get("stages", {})
     rows = stages.get("mongo", {}).get("rows") or stages.get("cassandra", {}).get("rows")
@@ -117,6 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         "view_steps_s": r(sum(v or 0.0 for v in views_s)) if views_s else None,
         "rows": rows,
         "mongo_documents_after": mongo_documents,
+        "mongo_rows_after": mongo_rows,
         "partitions": stages.get("fetch", {}).get("partitions"),
         "rows_per_s": per_s(rows, run.wall_s),
         "requests": len(requests),

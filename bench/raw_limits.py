@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from ind320_assets.assets.datasets import PRODUCTION_SPEC
     from ind320_assets.assets.elhub_pipeline import store_rows
-    from ind320_assets.io_managers.mongo import to_documents
+    from ind320_assets.mongo_documents import indexes, to_documents
 
     result = header("raw_write_limits", args.latency_ms)
     schema = PRODUCTION_SPEC.stored_schema
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         # --- MongoDB ---------------------------------------------------------------------
         with resource("mongo", mongo={"database": namespace}) as mongo:
             collection = mongo.db()[COLLECTION]
-            collection.create_indexes(schema.mongo_indexes())
+            collection.create_indexes(indexes(schema))
             start = time.perf_counter()
             documents = to_documents(rows, schema)
             mongo_prepare_s = time.perf_counter() - start

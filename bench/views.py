@@ -54,7 +54,7 @@ def stored_rows():  # noqa: ANN201 - a pandas frame
 
 def time_views(namespace: str, partition_key: str, rows) -> dict:  # noqa: ANN001 - a pandas frame
     from ind320_assets.assets.datasets import PRODUCTION_SPEC
-    from ind320_assets.io_managers.mongo import to_documents
+    from ind320_assets.mongo_documents import to_documents
     from ind320_assets.mongo_sync import batches, sync_documents
     from ind320_assets.partition_slice import PartitionSlice
     from ind320_assets.partitions import ELHUB_PARTITIONS

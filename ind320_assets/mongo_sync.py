@@ -18,15 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING
 
 from pymongo import DeleteOne, ReplaceOne
 from pymongo.errors import OperationFailure
 from pymongo.collection import Collection
-
-if TYPE_CHECKING:
-    from ind320_assets.partition_slice import PartitionSlice
-    from ind320_assets.row_schema import RowSchema
 
 # Documents per reply when reading many. FerretDB re-runs its per-document filter
 # for every getMore; with the driver's default batches a year of production took
@@ -107,16 +102,6 @@ def read_slice(
         found = (collection.find_one({"_id": i}, projection) for i in possible_ids)
         return [d for d in found if d is not None]
     return list(collection.find(where, projection, batch_size=READ_BATCH))
-
-
-def read_partitions(
-    collection: Collection, schema: RowSchema, partitions: PartitionSlice, projection: dict | None = None
-) -> list[dict]:
-    """The documents of `partitions`, read as `read_slice` decides, over every `_id` they can hold."""
-    return read_slice(
-        collection, partitions.mongo_filter(), schema.possible_mongo_ids(partitions),
-        schema.possible_mongo_id_count(partitions), projection,
-    )
 
 
 def document_count(collection: Collection) -> int:

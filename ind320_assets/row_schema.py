@@ -3,8 +3,8 @@
 Everything that must agree on the rows is generated from this declaration:
 the pandas dtypes the client conforms to, the dagster-pandas type of the raw
 asset, the Spark schema the Cassandra write uses, the CQL `CREATE TABLE`, the
-MongoDB indexes, and the `dagster/column_schema` the UI shows. Nothing infers a
-table from pandas dtypes at run time.
+MongoDB day documents (`mongo_documents`), and the `dagster/column_schema` the UI
+shows. Nothing infers a table from pandas dtypes at run time.
 
     raw rows     what the API gives, one per (price_area, group, start_time), or
                  per (price_area, start_time) for a dataset without groups, with
@@ -17,18 +17,12 @@ table from pandas dtypes at run time.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 import pandas as pd
 from dagster import TableColumn, TableSchema
 
 from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS, PRICE_AREAS, UNSPECIFIED_GROUP, ElhubDataset
-
-if TYPE_CHECKING:
-    from ind320_assets.partition_slice import MonthArea
 
 # kind -> (pandas dtype, CQL type)
 KINDS: dict[str, tuple[str, str]] = {
@@ -85,34 +79,6 @@ class RowSchema:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
-    def mongo_ids(self, frame: pd.DataFrame) -> pd.Series:
-        """Each row's MongoDB `_id`, `area|group|start_time (UTC, ISO)` or `area|start_time`
-        without groups: deterministic, so a rerun finds the same documents."""
-        *series, start = self.row_key
-        ids = frame[start].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-        for column in reversed(series):
-            ids = frame[column] + "|" + ids
-        return ids
-
-    def possible_mongo_ids(self, partitions: Iterable[MonthArea]) -> Iterator[str]:
-        """Every `_id` a document of these partitions can have, partition by partition: each
-        series the schema allows (the parser refuses any other group) at each hour of the
-        partition's local month. Built as they are read."""
-        area, *groups, start = self.row_key
-        for p in partitions:
-            grid = pd.MultiIndex.from_product(
-                [[p.price_area], *self._group_values(), p.hours()], names=[area, *groups, start]
-            ).to_frame(index=False)
-            yield from self.mongo_ids(grid)
-
-    def possible_mongo_id_count(self, partitions: Iterable[MonthArea]) -> int:
-        """How many ids `possible_mongo_ids` gives, without building them."""
-        return math.prod(len(values) for values in self._group_values()) * sum(len(p.hours()) for p in partitions)
-
-    def _group_values(self) -> list[list[str]]:
-        """The values each group column of the row key may hold (none without groups)."""
-        return [sorted(self.column(group).allowed) for group in self.row_key[1:-1]]
-
     def pandas_dtypes(self) -> dict[str, str]:
         return {c.name: KINDS[c.kind][0] for c in self.columns}
 
@@ -136,15 +102,6 @@ class RowSchema:
     def create_table_cql(self, qualified_table: str) -> str:
         columns = ", ".join(f"{c.name} {KINDS[c.kind][1]}" for c in self.columns)
         return f"CREATE TABLE IF NOT EXISTS {qualified_table} ({columns}, PRIMARY KEY {self.primary_key_cql})"
-
-    def mongo_indexes(self) -> list:  # -> list[pymongo.IndexModel]
-        from pymongo import ASCENDING, IndexModel
-
-        unique_name = "area_group_start_unique" if self.group_column else "area_start_unique"
-        return [
-            IndexModel([(c, ASCENDING) for c in self.row_key], unique=True, name=unique_name),
-            IndexModel([(c, ASCENDING) for c in PARTITION_COLUMNS], name="area_month"),
-        ]
 
     def dagster_type(self, name: str, description: str):  # -> dagster.DagsterType
         from dagster_pandas import PandasColumn, create_dagster_pandas_dataframe_type

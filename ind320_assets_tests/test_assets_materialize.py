@@ -15,8 +15,9 @@ from ind320_assets.assets.datasets import PRODUCTION_SPEC
 from ind320_assets.assets.elhub_pipeline import build_elhub_assets
 from ind320_assets.definitions import build_resources
 from ind320_assets.domain import PRODUCTION
-from ind320_devkit.replay import Faults
 from ind320_assets.resources.elhub import ElhubResource
+from ind320_assets_tests import stored_rows
+from ind320_devkit.replay import Faults
 
 pytestmark = pytest.mark.services
 
@@ -56,11 +57,8 @@ def cassandra_rows(cql, keyspace: str, area: str, month: str) -> pd.DataFrame:
 
 
 def mongo_rows(mongo_db, area: str, month: str) -> pd.DataFrame:
-    docs = list(mongo_db[COLLECTION].find({"price_area": area, "month": month}))
-    frame = pd.DataFrame(docs)
-    if len(frame):
-        frame["start_time"] = pd.to_datetime(frame["start_time"], utc=True)
-    return frame
+    rows = stored_rows.mongo_rows(mongo_db[COLLECTION], PRODUCTION_SPEC, {"price_area": area, "month": month})
+    return rows.sort_values(["production_group", "start_time"], ignore_index=True)
 
 
 def sums(frame: pd.DataFrame) -> dict[str, float]:
@@ -90,7 +88,9 @@ def test_one_partition_lands_in_both_stores_exactly(run, replay, cql, cassandra_
         "hours_complete": True, "rows_not_withdrawn": True, "matches_raw": True, "matches_cassandra": True,
     }
     indexes = mongo_db[COLLECTION].index_information()
-    assert indexes["area_group_start_unique"]["unique"]
+    assert indexes["area_group_day_unique"]["unique"]
+    # One document per series and local day.
+    assert mongo_db[COLLECTION].count_documents({"price_area": "NO1", "month": "2021-01"}) == 5 * 31
 
 
 def test_a_range_of_months_and_areas_is_one_run_with_one_request_per_month(
@@ -106,20 +106,20 @@ def test_a_range_of_months_and_areas_is_one_run_with_one_request_per_month(
             assert len(stored) == 5 * hours
             assert sums(stored) == sums(expected(replay, area, month_start, month_end))
             assert len(mongo_rows(mongo_db, area, month_start.strftime("%Y-%m"))) == 5 * hours
-    assert mongo_db[COLLECTION].count_documents({}) == 2 * 5 * (672 + 743)
+    assert stored_rows.mongo_row_count(mongo_db[COLLECTION]) == 2 * 5 * (672 + 743)
 
 
 def test_rematerializing_converges_to_identical_rows(run, cql, cassandra_keyspace, mongo_db):
     run("2021-04-01|NO4")
     first_c = cassandra_rows(cql, cassandra_keyspace, "NO4", "2021-04").sort_values(["production_group", "start_time"])
-    first_m = mongo_rows(mongo_db, "NO4", "2021-04").sort_values("_id")
+    first_m = mongo_rows(mongo_db, "NO4", "2021-04")
     result = run("2021-04-01|NO4")
     again_c = cassandra_rows(cql, cassandra_keyspace, "NO4", "2021-04").sort_values(["production_group", "start_time"])
-    again_m = mongo_rows(mongo_db, "NO4", "2021-04").sort_values("_id")
+    again_m = mongo_rows(mongo_db, "NO4", "2021-04")
     pd.testing.assert_frame_equal(first_c.reset_index(drop=True), again_c.reset_index(drop=True))
     pd.testing.assert_frame_equal(first_m.reset_index(drop=True), again_m.reset_index(drop=True))
     mongo_meta = result.asset_materializations_for_node("elhub_production_mongo")[0].metadata
-    assert mongo_meta["documents_unchanged"].value == 5 * 720
+    assert mongo_meta["documents_unchanged"].value == 5 * 30  # one per series and day
     assert mongo_meta["documents_inserted"].value == mongo_meta["documents_replaced"].value == 0
 
 
@@ -206,3 +206,29 @@ def test_a_failing_fetch_writes_nothing_downstream(run, replay, cql, cassandra_k
         "SELECT table_name FROM system_schema.tables WHERE keyspace_name = %s", (cassandra_keyspace,))]
     assert TABLE not in tables  # the Cassandra step never ran, so it never created its table
     assert mongo_db[COLLECTION].count_documents({"price_area": "NO3", "month": "2021-07"}) == 0
+
+
+def test_hourly_documents_of_the_layout_before_give_way_partition_by_partition(run, mongo_db):
+    """A collection written before day documents: each partition's run replaces its
+    hourly documents, and the old unique index goes once none is left."""
+    collection = mongo_db[COLLECTION]
+    collection.create_index([("price_area", 1), ("production_group", 1), ("start_time", 1)],
+                            unique=True, name="area_group_start_unique")
+    hour = pd.Timestamp("2021-06-01T00:00Z").to_pydatetime()
+    collection.insert_many([
+        {"_id": f"{area}|hydro|2021-06-01T00:00:00Z", "price_area": area, "month": "2021-06",
+         "production_group": "hydro", "start_time": hour, "quantity_kwh": 1.0}
+        for area in ("NO1", "NO2")
+    ])
+
+    assert run("2021-06-01|NO1").success
+    assert collection.find_one({"_id": "NO1|hydro|2021-06-01T00:00:00Z"}) is None
+    assert collection.find_one({"_id": "NO2|hydro|2021-06-01T00:00:00Z"}) is not None  # not this run's partition
+    assert "area_group_start_unique" in collection.index_information()
+    assert len(mongo_rows(mongo_db, "NO1", "2021-06")) == 5 * 720
+
+    assert run("2021-06-01|NO2").success
+    assert collection.count_documents({"day": {"$exists": False}}) == 0
+    indexes = collection.index_information()
+    assert "area_group_start_unique" not in indexes and indexes["area_group_day_unique"]["unique"]
+    assert len(mongo_rows(mongo_db, "NO2", "2021-06")) == 5 * 720

@@ -6,6 +6,7 @@ import pytest
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
 from ind320_assets_tests.cli_fixtures import cli_env, materialize_command  # noqa: F401 - cli_env is a fixture
+from ind320_assets_tests import stored_rows
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
 
@@ -38,7 +39,7 @@ def test_one_partition_from_the_cli(dagster_cli, cql, cassandra_keyspace, mongo_
     done = dagster_cli("--select", CHAIN, "--partition", "2021-01-01|NO1")
     assert done.returncode == 0, done.stderr[-3000:]
     assert count_rows(cql, cassandra_keyspace, "NO1", "2021-01") == 3720
-    assert mongo_db[PRODUCTION_SPEC.mongo_collection].count_documents({"price_area": "NO1", "month": "2021-01"}) == 3720
+    assert stored_rows.mongo_row_count(mongo_db[PRODUCTION_SPEC.mongo_collection], {"price_area": "NO1", "month": "2021-01"}) == 3720
 
 
 def test_a_year_for_one_area_is_one_run_from_the_cli(dagster_cli, replay, cql, cassandra_keyspace, mongo_db):
@@ -47,7 +48,7 @@ def test_a_year_for_one_area_is_one_run_from_the_cli(dagster_cli, replay, cql, c
     assert len(replay.requests) == 12  # one request per month
     total = sum(count_rows(cql, cassandra_keyspace, "NO5", f"2021-{m:02d}") for m in range(1, 13))
     assert total == 4 * 8760 + 5113  # NO5 wind starts on 2021-06-02
-    assert mongo_db[PRODUCTION_SPEC.mongo_collection].count_documents({"price_area": "NO5"}) == total
+    assert stored_rows.mongo_row_count(mongo_db[PRODUCTION_SPEC.mongo_collection], {"price_area": "NO5"}) == total
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ from pymongo import MongoClient
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
 from ind320_assets.domain import PRICE_AREAS, PRODUCTION
 from ind320_assets.partition_slice import PartitionSlice
+from ind320_assets_tests import stored_rows
 from ind320_devkit.cluster import ClusterTopology
 from ind320_devkit.local_services.paths import prepare_dagster_home
 
@@ -158,7 +159,7 @@ def stored_summary(topology, namespace: str, months: list[date], level: int, onl
 def mongo_summary(namespace: str, months: list[date]) -> dict:
     documents = MongoClient(os.environ.get("MONGO_URI", "mongodb://127.0.0.1:27017"))[namespace][COLLECTION]
     labels = [m.strftime("%Y-%m") for m in months]
-    frame = pd.DataFrame(list(documents.find({"month": {"$in": labels}}, {"_id": 0, "month": 1, "price_area": 1, GROUP: 1, "quantity_kwh": 1})))
+    frame = stored_rows.mongo_rows(documents, PRODUCTION_SPEC, {"month": {"$in": labels}})
     return {(m, a, g): (len(rows), math.fsum(rows["quantity_kwh"])) for (m, a, g), rows in frame.groupby(["month", "price_area", GROUP])}
 
 

@@ -12,6 +12,7 @@ from ind320_assets.assets.spec import ElhubAssetSpec
 from ind320_assets.definitions import build_resources
 from ind320_assets.domain import CONSUMPTION, PRODUCTION
 from ind320_assets.resources.elhub import ElhubResource
+from ind320_assets_tests import stored_rows
 
 pytestmark = pytest.mark.services
 
@@ -28,7 +29,7 @@ def test_one_consumption_partition_lands_with_exact_counts_and_sums(
     rows = pd.DataFrame(list(cql.execute(
         f"SELECT consumption_group, quantity_kwh, metering_point_count FROM {cassandra_keyspace}."
         f"{CONSUMPTION_SPEC.cassandra_table} WHERE price_area = 'NO2' AND month = '2021-10'")))
-    docs = pd.DataFrame(list(mongo_db[CONSUMPTION_SPEC.mongo_collection].find({"price_area": "NO2", "month": "2021-10"})))
+    docs = stored_rows.mongo_rows(mongo_db[CONSUMPTION_SPEC.mongo_collection], CONSUMPTION_SPEC, {"price_area": "NO2", "month": "2021-10"})
     assert len(rows) == len(docs) == len(want) == 5 * 745
     for frame in (rows, docs):
         for group, expected in want.groupby("consumption_group"):
@@ -56,7 +57,7 @@ def test_a_third_dataset_is_a_six_line_spec(replay, cassandra_keyspace, cql, mon
 
     want = replay.frame(PRODUCTION, date(2021, 3, 1), date(2021, 4, 1), areas=["NO4"])
     (row,) = cql.execute(f"SELECT count(*) AS n FROM {cassandra_keyspace}.pilot_per_group_hour")
-    assert row.n == mongo_db["elhub_pilot"].count_documents({}) == len(want) == 5 * 743
+    assert row.n == stored_rows.mongo_row_count(mongo_db["elhub_pilot"]) == len(want) == 5 * 743
     series = mongo_db["elhub_pilot_hourly_series"].find_one({"_id": "NO4|2021-03"})
     assert len(series["start_time"]) == 743
     assert mongo_db["elhub_pilot_daily_totals"].count_documents({}) == 5 * 31

@@ -32,6 +32,7 @@ from pymongo import MongoClient
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
 from ind320_assets.resources.mongo import MongoResource
+from ind320_assets_tests import stored_rows
 from ind320_devkit.local_services.cassandra import DEFAULT_SUPERUSER, PasswordCassandra
 from ind320_devkit.replay import ReplayServer
 
@@ -162,7 +163,7 @@ def test_one_partition_with_credentials_from_the_environment_only(
     cluster.shutdown()
     assert stored == 3720
     documents = MongoClient(f"mongodb://{FERRETDB}")[namespace][PRODUCTION_SPEC.mongo_collection]
-    assert documents.count_documents({"price_area": "NO1", "month": "2021-01"}) == 3720
+    assert stored_rows.mongo_row_count(documents, {"price_area": "NO1", "month": "2021-01"}) == 3720
     checks = {e.event_specific_data.check_name: e.event_specific_data.passed
               for e in run.events(DagsterEventType.ASSET_CHECK_EVALUATION)}
     assert checks == {"hours_complete": True, "rows_not_withdrawn": True, "matches_raw": True, "matches_cassandra": True}

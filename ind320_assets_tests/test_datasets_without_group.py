@@ -16,11 +16,13 @@ from ind320_assets.assets.datasets import EXCHANGE_SPEC, LOSS_SPEC, SPECS, build
 from ind320_assets.definitions import build_resources, defs
 from ind320_assets.domain import EXCHANGE, LOSS, OSLO_TZ, PRICE_AREA_EIC
 from ind320_assets.elhub import DateWindow, ElhubDataError, parse_price_areas
+from ind320_assets.mongo_documents import indexes
 from ind320_assets.partition_slice import local_month_label
 from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.row_schema import schema_from_metadata
 from ind320_assets.views.computation import daily_totals, hourly_series, kwh_total, local_day_label, yearly_totals
 from ind320_assets.views.refresh import ViewCollections
+from ind320_assets_tests import stored_rows
 
 GROUPLESS = [EXCHANGE_SPEC, LOSS_SPEC]
 STAGES = ("raw", "cassandra", "mongo", "daily_totals", "yearly_totals", "hourly_series")
@@ -75,8 +77,8 @@ def test_the_spark_schema_and_the_mongo_indexes_follow_the_declaration():
         ("end_time", T.TimestampType(), True), ("last_updated_time", T.TimestampType(), True),
         ("exchange_in_quantity_kwh", T.DoubleType(), True), ("exchange_out_quantity_kwh", T.DoubleType(), True),
     ]
-    (unique, area_month) = [index.document for index in EXCHANGE_SPEC.stored_schema.mongo_indexes()]
-    assert (dict(unique["key"]), unique["unique"], unique["name"]) == ({"price_area": 1, "start_time": 1}, True, "area_start_unique")
+    (unique, area_month) = [index.document for index in indexes(EXCHANGE_SPEC.stored_schema)]
+    assert (dict(unique["key"]), unique["unique"], unique["name"]) == ({"price_area": 1, "day": 1}, True, "area_day_unique")
     assert dict(area_month["key"]) == {"price_area": 1, "month": 1}
 
 
@@ -201,12 +203,12 @@ def test_one_partition_lands_end_to_end_with_exact_counts_and_sums(
     stored = pd.DataFrame(list(cql.execute(
         f"SELECT start_time, {', '.join(quantities)} FROM {cassandra_keyspace}.{spec.cassandra_table} "
         "WHERE price_area = %s AND month = %s", (area, month))))
-    docs = pd.DataFrame(list(mongo_db[spec.mongo_collection].find({"price_area": area, "month": month})))
+    docs = stored_rows.mongo_rows(mongo_db[spec.mongo_collection], spec, {"price_area": area, "month": month})
     assert len(stored) == len(docs) == hours
     for frame in (stored, docs):
         assert {c: math.fsum(frame[c]) for c in quantities} == {c: math.fsum(want[c]) for c in quantities}
     first = want["start_time"].min()
-    assert docs.set_index("_id").loc[f"{area}|{first:%Y-%m-%dT%H:%M:%SZ}", quantities].tolist() == want.iloc[0][quantities].tolist()
+    assert docs.set_index("start_time").loc[first, quantities].tolist() == want.iloc[0][quantities].tolist()
 
     views = ViewCollections(spec.mongo_collection, None, spec.quantity_columns)
     days = local_day_label(want["start_time"])

@@ -167,19 +167,3 @@ def test_mongo_sync_plan_inserts_new_swaps_changed_and_deletes_withdrawn():
     assert (plan.inserts, plan.changed, plan.stale_ids) == ([{"_id": "d", "v": 4}], [{"_id": "b", "v": 20}], ["c"])
     assert plan.counts == {"inserted": 1, "replaced": 1, "unchanged": 1, "deleted": 1}
     assert plan_sync({d["_id"]: d for d in wanted}, wanted).counts == {"inserted": 0, "replaced": 0, "unchanged": 3, "deleted": 0}
-
-
-@pytest.mark.parametrize(("key", "hours"), [("2021-03-01|NO2", 743), ("2021-10-01|NO3", 745), ("2021-05-01|NO4", 744)])
-def test_possible_mongo_ids_are_every_allowed_series_at_every_local_hour(key, hours):
-    schema = stored_schema(PRODUCTION)
-    partitions = PartitionSlice.from_keys([key])
-    ids = list(schema.possible_mongo_ids(partitions))
-    series = len(PRODUCTION.groups) + 1  # and the unspecified group `*`
-    assert len(ids) == len(set(ids)) == series * hours == schema.possible_mongo_id_count(partitions)
-    area = key.split("|")[1]
-    first_hour = pd.Timestamp(key[:10], tz="Europe/Oslo").tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert f"{area}|hydro|{first_hour}" in ids and f"{area}|*|{first_hour}" in ids
-    # The ids the IO manager writes for real rows are among them.
-    rows = pd.DataFrame({"price_area": [area], "production_group": ["wind"],
-                         "start_time": [pd.Timestamp(first_hour)]})
-    assert schema.mongo_ids(rows).iloc[0] in ids

@@ -21,6 +21,7 @@ from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.sensors.elhub_revisions import build_revision_sensor, lookback_months
 from ind320_assets_tests.replay_fixtures import replay_server  # noqa: F401 - a fixture
 from ind320_assets_tests.test_revision_feed_sensor import Tick, replay_without_feed  # noqa: F401 - a fixture
+from ind320_assets_tests import stored_rows
 
 pytestmark = pytest.mark.services
 
@@ -84,7 +85,7 @@ def test_a_revision_of_two_partitions_reloads_exactly_those_two(
         rows = pd.DataFrame(list(cql.execute(
             f"SELECT production_group, quantity_kwh FROM {cassandra_keyspace}.{PRODUCTION_SPEC.cassandra_table} "
             "WHERE price_area = %s AND month = %s", (area, month[:7]))))
-        docs = pd.DataFrame(list(mongo_db[PRODUCTION_SPEC.mongo_collection].find({"price_area": area, "month": month[:7]})))
+        docs = stored_rows.mongo_rows(mongo_db[PRODUCTION_SPEC.mongo_collection], PRODUCTION_SPEC, {"price_area": area, "month": month[:7]})
         for frame in (rows, docs):
             got = {g: math.fsum(r["quantity_kwh"]) for g, r in frame.groupby("production_group")}
             assert got == {g: math.fsum(r["quantity_kwh"]) for g, r in want.groupby("production_group")}

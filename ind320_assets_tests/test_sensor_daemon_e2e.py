@@ -28,6 +28,7 @@ from ind320_assets.domain import OSLO_TZ, PRODUCTION
 from ind320_assets.views.refresh import ViewCollections
 from ind320_assets_tests.cli_fixtures import DAGSTER, materialize_command
 from ind320_assets_tests.test_ui_e2e import REPO_ROOT, DagsterUI, dagster_dev
+from ind320_assets_tests import stored_rows
 from ind320_devkit.local_services.paths import prepare_dagster_home
 from ind320_devkit.replay import ReplayServer
 
@@ -134,10 +135,8 @@ def stored(cql, keyspace: str, mongo_db) -> dict[str, object]:
     rows = pd.DataFrame(list(cql.execute(
         f"SELECT {group}, quantity_kwh FROM {keyspace}.{PRODUCTION_SPEC.cassandra_table} "
         "WHERE price_area = %s AND month = %s", (AREA, f"{MONTH:%Y-%m}"))), columns=[group, "quantity_kwh"])
-    documents = pd.DataFrame(
-        list(mongo_db[PRODUCTION_SPEC.mongo_collection].find({"price_area": AREA, "month": f"{MONTH:%Y-%m}"},
-                                                             {"_id": 0, group: 1, "quantity_kwh": 1})),
-        columns=[group, "quantity_kwh"])
+    documents = stored_rows.mongo_rows(mongo_db[PRODUCTION_SPEC.mongo_collection], PRODUCTION_SPEC,
+                                       {"price_area": AREA, "month": f"{MONTH:%Y-%m}"})
     views = ViewCollections(PRODUCTION_SPEC.mongo_collection, group)
     series = mongo_db[views.hourly_series].find_one({"_id": f"{AREA}|{MONTH:%Y-%m}"}) or {}
     return {

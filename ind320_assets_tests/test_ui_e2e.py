@@ -30,6 +30,7 @@ import requests
 from playwright.sync_api import expect
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
+from ind320_assets_tests import stored_rows
 from ind320_devkit.local_services.paths import prepare_dagster_home
 from ind320_devkit.local_services.process import kill_processes, process_tree
 from ind320_devkit.replay import ReplayServer
@@ -267,9 +268,9 @@ def test_materialize_one_partition_of_the_production_assets_from_the_ui(dagster_
     )
     assert row.n == EXPECTED_ROWS, f"run {run_id}: Cassandra has {row.n} rows"
     collection = mongo_db[PRODUCTION_SPEC.mongo_collection]
-    documents = collection.count_documents({"price_area": AREA, "month": "2021-01"})
-    assert documents == EXPECTED_ROWS, f"run {run_id}: MongoDB has {documents} documents"
-    assert collection.count_documents({}) == EXPECTED_ROWS, "other partitions than the one picked were written"
+    documents = stored_rows.mongo_row_count(collection, {"price_area": AREA, "month": "2021-01"})
+    assert documents == EXPECTED_ROWS, f"run {run_id}: MongoDB has {documents} rows"
+    assert stored_rows.mongo_row_count(collection) == EXPECTED_ROWS, "other partitions than the one picked were written"
     daily = mongo_db[f"{PRODUCTION_SPEC.mongo_collection}_daily_totals"].count_documents({})
     assert daily == 5 * 31, f"run {run_id}: the daily view has {daily} documents"
 

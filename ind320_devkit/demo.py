@@ -20,6 +20,7 @@ from pathlib import Path
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
 from ind320_assets.definitions import build_resources
 from ind320_assets.domain import PRICE_AREAS
+from ind320_assets.mongo_sync import READ_BATCH
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_devkit.local_services.paths import LOCAL_DIR, LOG_DIR, prepare_dagster_home
 from ind320_devkit.local_services.replay import REPLAY_URL
@@ -76,11 +77,11 @@ def _summary(year: int, cassandra, mongo) -> str:  # noqa: ANN001 - initialized 
             for row in cassandra.session().execute(select, (area, f"{year}-{month:02d}")):
                 in_cassandra[(area, getattr(row, group))] += 1
     documents = mongo.db()[PRODUCTION_SPEC.mongo_collection]
-    pipeline = [
-        {"$match": {"month": {"$gte": f"{year}-01", "$lte": f"{year}-12"}}},
-        {"$group": {"_id": {"area": "$price_area", "group": f"${group}"}, "rows": {"$sum": 1}}},
-    ]
-    in_mongo = {(d["_id"]["area"], d["_id"]["group"]): d["rows"] for d in documents.aggregate(pipeline)}
+    # One row per hour in each day document's arrays.
+    in_mongo: Counter = Counter()
+    year_filter = {"month": {"$gte": f"{year}-01", "$lte": f"{year}-12"}}
+    for d in documents.find(year_filter, {"price_area": 1, group: 1, "start_time": 1}, batch_size=READ_BATCH):
+        in_mongo[(d["price_area"], d[group])] += len(d["start_time"])
     yearly = mongo.db()[f"{PRODUCTION_SPEC.mongo_collection}_yearly_totals"].find({"year": str(year)})
     gwh = {(d["price_area"], d[group]): d["quantity_kwh"] / 1e6 for d in yearly}
 

@@ -148,8 +148,9 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         key=mongo_key,
         description=(
             f"`{dataset_id}` for dashboards: read back from Cassandra through Spark and stored in "
-            f"MongoDB collection `{spec.mongo_collection}`, one document per ({row_key}) under a "
-            "unique index, with its local `month`."
+            f"MongoDB collection `{spec.mongo_collection}`: one document per series and local day "
+            "(`_id` `area|group|YYYY-MM-DD`), the day's hours as arrays in start-time order, "
+            "with its local `month`."
         ),
         ins={"stored": AssetIn(cassandra_key)},
         partitions_def=ELHUB_PARTITIONS,

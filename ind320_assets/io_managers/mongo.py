@@ -1,8 +1,8 @@
-"""MongoDB collections with one document per row, `_id` = `area|group|start_time`.
+"""MongoDB collections of day documents, `_id` = `area|group|day` (`mongo_documents`).
 
 Three parts, as in Dagster's DbIOManager family: `MongoCollection` (ensure the
 indexes, read one slice, replace one slice through `mongo_sync`), the pandas
-conversion (`to_documents`/`from_documents`), and the configurable
+conversion (`mongo_documents.to_documents`/`to_rows`), and the configurable
 `MongoIOManager` that the definitions bind. New and changed documents go in
 first and withdrawn ones last, so a partition is never empty and a rerun with
 the same data changes nothing.
@@ -15,7 +15,8 @@ from dagster import ConfigurableIOManagerFactory, InputContext, IOManager, Metad
 from pymongo.collection import Collection
 
 from ind320_assets.frame_summary import sums_per_group
-from ind320_assets.mongo_sync import READ_BATCH, read_partitions, sync_documents
+from ind320_assets.mongo_documents import DAY, HOURLY_LAYOUT_INDEXES, indexes, read_partitions, to_documents, to_rows
+from ind320_assets.mongo_sync import READ_BATCH, sync_documents
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets.row_schema import MONGO_COLLECTION_KEY, RowSchema, schema_from_metadata
@@ -29,8 +30,20 @@ class MongoCollection:
         # One index per command, a no-op when it exists: FerretDB 1.24 drops the
         # connection ("slice bounds out of range") when one createIndexes command
         # names several indexes that already exist.
-        for index in self.schema.mongo_indexes():
+        for index in indexes(self.schema):
             self.collection.create_indexes([index])
+
+    def hourly_layout_index(self) -> str | None:
+        """The index of the layout before day documents, while the collection may hold its documents."""
+        return next((name for name in HOURLY_LAYOUT_INDEXES if name in self.collection.index_information()), None)
+
+    def remove_hourly_documents(self, partitions: PartitionSlice, hourly_index: str) -> None:
+        """Upgrade from hourly documents once a slice's day documents are in: delete the
+        slice's hourly ones, and once none is left, the old index for the new one."""
+        self.collection.delete_many({"$and": [partitions.mongo_filter(), {DAY: {"$exists": False}}]})
+        if self.collection.find_one({DAY: {"$exists": False}}, {"_id": 1}) is None:
+            self.collection.drop_index(hourly_index)
+            self.ensure_indexes()
 
     def current(self, partitions: PartitionSlice) -> dict[tuple[str, str], dict[str, dict]]:
         """{(area, month): {_id: document}} for the slice, read as `mongo_sync.read_slice`
@@ -44,7 +57,9 @@ class MongoCollection:
         return found
 
     def replace_slice(self, documents: list[dict], partitions: PartitionSlice, batch_size: int) -> dict[str, int]:
-        self.ensure_indexes()
+        # Hourly documents have no `day`: the unique index over it waits until they are gone.
+        if (hourly_index := self.hourly_layout_index()) is None:
+            self.ensure_indexes()
         wanted: dict[tuple[str, str], list[dict]] = {}
         for doc in documents:
             wanted.setdefault((doc["price_area"], doc["month"]), []).append(doc)
@@ -53,33 +68,18 @@ class MongoCollection:
         for pair in partitions.pairs:
             for name, n in sync_documents(self.collection, current.get(pair, {}), wanted.get(pair, []), batch_size).items():
                 counts[name] += n
+        if hourly_index is not None:
+            self.remove_hourly_documents(partitions, hourly_index)
         return counts
 
-    def read_slice(self, partitions: PartitionSlice) -> list[dict]:
-        return list(self.collection.find(partitions.mongo_filter(), {"_id": 0}, batch_size=READ_BATCH))
-
-
-def to_documents(frame: pd.DataFrame, schema: RowSchema) -> list[dict]:
-    """One document per row, built column-wise (a Python loop per row cost ~4 s for a year)."""
-    timestamps = {c.name for c in schema.columns if c.kind == "timestamp"}
-    columns = {
-        "_id": schema.mongo_ids(frame),
-        # Timestamps as objects: pymongo encodes them as datetimes (Timestamp subclasses datetime).
-        **{c: frame[c].astype(object) if c in timestamps else frame[c] for c in frame.columns},
-    }
-    return pd.DataFrame(columns).to_dict("records")
-
-
-def from_documents(documents: list[dict], schema: RowSchema) -> pd.DataFrame:
-    frame = pd.DataFrame(documents)
-    for column in (c.name for c in schema.columns if c.kind == "timestamp"):
-        if column in frame:
-            frame[column] = pd.to_datetime(frame[column], utc=True)
-    return frame
+    def read_slice(self, partitions: PartitionSlice) -> pd.DataFrame:
+        documents = self.collection.find(partitions.mongo_filter(), {"_id": 0}, batch_size=READ_BATCH)
+        return to_rows(list(documents), self.schema)
 
 
 class MongoIOManager(ConfigurableIOManagerFactory):
-    """Stores an asset's partitions, as pandas frames, in `<database>.<its mongo/collection>`.
+    """Stores an asset's partitions, as pandas frames, in `<database>.<its mongo/collection>`,
+    one document per series and local day (`mongo_documents`).
 
     The asset declares its collection (`mongo/collection`) and its columns and row
     key (`dagster/column_schema`, from `ind320_assets.row_schema`).
@@ -117,4 +117,4 @@ class _MongoIOManager(IOManager):
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         source = self._collection(context.upstream_output.definition_metadata)
-        return from_documents(source.read_slice(PartitionSlice.from_keys(context.asset_partition_keys)), source.schema)
+        return source.read_slice(PartitionSlice.from_keys(context.asset_partition_keys))
