@@ -16,6 +16,7 @@ from ind320_assets.definitions import build_resources
 from ind320_assets.domain import OSLO_TZ, PRODUCTION
 from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.views.refresh import ViewCollections
+from ind320_assets_tests import stored_rows
 
 pytestmark = pytest.mark.services
 
@@ -40,9 +41,8 @@ def run(replay, cassandra_keyspace, mongo, tmp_path, cql, mongo_db):
 
 
 def recomputed_views(mongo_db) -> dict[str, dict[str, dict]]:
-    """The three views computed afresh in pandas from every base document."""
-    base = pd.DataFrame(list(mongo_db[VIEWS.base].find({}, {"_id": 0})))
-    base["start_time"] = pd.to_datetime(base["start_time"], utc=True)
+    """The three views computed afresh in pandas from every row of the base documents."""
+    base = stored_rows.mongo_rows(mongo_db[VIEWS.base], PRODUCTION_SPEC)
     local = base["start_time"].dt.tz_convert(OSLO_TZ)
     base["day"], base["year"] = local.dt.strftime("%Y-%m-%d"), local.dt.strftime("%Y")
     daily = {
@@ -74,8 +74,9 @@ def test_views_equal_a_recomputation_after_one_partition_is_revised(run, replay,
     assert before == recomputed_views(mongo_db)
     # 2 areas x 5 groups x 61 days, and the yearly totals of both areas' five groups.
     assert len(before["daily"]) == 2 * 5 * 61 and len(before["yearly"]) == 2 * 5
-    # The base documents hold the stored columns only: the views are computed from the rows, not grouped there.
-    assert set(mongo_db[VIEWS.base].find_one()) == {"_id", *PRODUCTION_SPEC.stored_schema.names}
+    # The base day documents hold the stored columns and their day, no field for grouping:
+    # the views are computed from the rows, not grouped in MongoDB.
+    assert set(mongo_db[VIEWS.base].find_one()) == {"_id", "day", *PRODUCTION_SPEC.stored_schema.names}
 
     replay.publish_revision(PRODUCTION.dataset_id, "2021-10", ["NO2"], factor=1.1)
     result = run("2021-10-01|NO2")
