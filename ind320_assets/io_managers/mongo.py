@@ -37,22 +37,26 @@ class MongoCollection:
         """The index of the layout before day documents, while the collection may hold its documents."""
         return next((name for name in HOURLY_LAYOUT_INDEXES if name in self.collection.index_information()), None)
 
-    def remove_hourly_documents(self, partitions: PartitionSlice, hourly_index: str) -> None:
-        """Upgrade from hourly documents once a slice's day documents are in: delete the
-        slice's hourly ones, and once none is left, the old index for the new one."""
-        self.collection.delete_many({"$and": [partitions.mongo_filter(), {DAY: {"$exists": False}}]})
+    def finish_upgrade(self, hourly_index: str) -> None:
+        """Once no hourly document is left, the old layout's index gives way to the new one."""
         if self.collection.find_one({DAY: {"$exists": False}}, {"_id": 1}) is None:
             self.collection.drop_index(hourly_index)
             self.ensure_indexes()
 
-    def current(self, partitions: PartitionSlice) -> dict[tuple[str, str], dict[str, dict]]:
+    def current(self, partitions: PartitionSlice, hourly_layout: bool = False) -> dict[tuple[str, str], dict[str, dict]]:
         """{(area, month): {_id: document}} for the slice, read as `mongo_sync.read_slice`
-        decides: by `_id` for a slice much smaller than the collection, else in one query."""
+        decides: by `_id` for a slice much smaller than the collection, else in one query.
+        While the collection may hold hourly documents, always in one query: their `_id`s
+        are not among the day documents' ids, and the sync deletes them as stale."""
         found: dict[tuple[str, str], dict[str, dict]] = {}
         # An empty collection (a first backfill) has nothing to compare with.
         if self.collection.find_one({}, {"_id": 1}) is None:
             return found
-        for doc in read_partitions(self.collection, self.schema, partitions):
+        documents = (
+            self.collection.find(partitions.mongo_filter(), batch_size=READ_BATCH) if hourly_layout
+            else read_partitions(self.collection, self.schema, partitions)
+        )
+        for doc in documents:
             found.setdefault((doc["price_area"], doc["month"]), {})[doc["_id"]] = doc
         return found
 
@@ -63,13 +67,13 @@ class MongoCollection:
         wanted: dict[tuple[str, str], list[dict]] = {}
         for doc in documents:
             wanted.setdefault((doc["price_area"], doc["month"]), []).append(doc)
-        current = self.current(partitions)
+        current = self.current(partitions, hourly_layout=hourly_index is not None)
         counts = {"inserted": 0, "replaced": 0, "unchanged": 0, "deleted": 0}
         for pair in partitions.pairs:
             for name, n in sync_documents(self.collection, current.get(pair, {}), wanted.get(pair, []), batch_size).items():
                 counts[name] += n
         if hourly_index is not None:
-            self.remove_hourly_documents(partitions, hourly_index)
+            self.finish_upgrade(hourly_index)
         return counts
 
     def read_slice(self, partitions: PartitionSlice) -> pd.DataFrame:
