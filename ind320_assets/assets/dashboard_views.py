@@ -16,6 +16,7 @@ from dagster import AssetExecutionContext, AssetIn, AssetKey, AssetsDefinition, 
 
 from ind320_assets.assets.policies import SINGLE_RUN
 from ind320_assets.assets.spec import ElhubAssetSpec
+from ind320_assets.mongo_documents import possible_id_count, possible_ids
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.partitions import ELHUB_PARTITIONS
 from ind320_assets.resources.mongo import MongoResource
@@ -63,7 +64,9 @@ def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
     )
     def daily_totals(context: AssetExecutionContext, stored: pd.DataFrame, mongo: MongoResource) -> MaterializeResult:
         partitions = PartitionSlice.from_keys(context.partition_keys)
-        return _result(mongo, views.daily_totals, refresh_daily_totals(mongo.db(), views, partitions, stored))
+        # A daily total has the `_id` of the base day document it sums: one per series and local day.
+        ids, count = possible_ids(spec.stored_schema, partitions), possible_id_count(spec.stored_schema, partitions)
+        return _result(mongo, views.daily_totals, refresh_daily_totals(mongo.db(), views, partitions, stored, ids, count))
 
     @asset(
         key=spec.key("yearly_totals"),

@@ -20,14 +20,14 @@ For a dataset without groups the totals are per (area, day) and (area, year),
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
-
-from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS
 from pymongo import ASCENDING
 from pymongo.database import Database
 
+from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS
 from ind320_assets.mongo_sync import READ_BATCH, read_slice, sync_documents
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.views.computation import daily_totals, hourly_series, yearly_totals
@@ -57,15 +57,24 @@ def _any_of(clauses: list[dict]) -> dict:
 
 
 def refresh_daily_totals(
-    db: Database, views: ViewCollections, partitions: PartitionSlice, rows: pd.DataFrame
+    db: Database, views: ViewCollections, partitions: PartitionSlice, rows: pd.DataFrame,
+    possible_ids: Iterable[str] | None = None, possible_count: int = 0,
 ) -> dict[str, int]:
-    """Daily totals of the slice from its stored `rows` (every row of the slice's partitions)."""
+    """Daily totals of the slice from its stored `rows` (every row of the slice's partitions).
+
+    With `possible_ids` (`possible_count` of them), every `_id` the slice's daily totals
+    can have, the current ones are read as `mongo_sync.read_slice` decides, by `_id`
+    when the slice is small against the view; else with one query."""
     partitions.guard(rows)
     wanted = daily_totals(rows, views.group_column, views.quantity_columns)
     target = db[views.daily_totals]
     target.create_index([("price_area", ASCENDING), ("month", ASCENDING)], name="area_month")
-    current = {doc["_id"]: doc for doc in target.find(partitions.mongo_filter(), batch_size=READ_BATCH)}
-    return sync_documents(target, current, wanted)
+    where = partitions.mongo_filter()
+    found = (
+        target.find(where, batch_size=READ_BATCH) if possible_ids is None
+        else read_slice(target, where, possible_ids, possible_count)
+    )
+    return sync_documents(target, {doc["_id"]: doc for doc in found}, wanted)
 
 
 def refresh_yearly_totals(db: Database, views: ViewCollections, partitions: PartitionSlice) -> dict[str, int]:
