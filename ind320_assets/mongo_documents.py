@@ -1,12 +1,12 @@
 """The MongoDB document model: one document per series and local day.
 
-A MongoDB-wire server pays per document: FerretDB 1.24 spends ~55 µs writing and
-~65 µs reading one, nearly whatever its size (a year of production as hourly
-documents: 215,353 of them, 11.8 s to insert and 14 s to read back; as day
-documents: 8,998, 1.1 s and 2.0 s; bench/README.md). So the rows are stored as
+FerretDB 1.24 pays mostly per document, not per value: a year of production as
+215,353 hourly documents took 11.8 s to insert and 14 s to read back; as 8,973
+day documents holding the same values, 1.7 s and 3.5 s (bench/README.md). So the
+rows are stored as
 MongoDB's bucket pattern: one document per (price area, [group,] local day of
-Europe/Oslo), the day's hours as parallel arrays in start-time order, one element
-per row: 24 of them, 23 or 25 on the days clocks change.
+Europe/Oslo), the day's hours as parallel arrays in start-time order, one
+element per row: 24 of them, 23 or 25 on the days clocks change.
 
     {_id: "NO1|hydro|2021-03-28", price_area: "NO1", month: "2021-03",
      production_group: "hydro", day: "2021-03-28",

@@ -45,11 +45,6 @@ class MonthArea:
         """(price_area, month): the Cassandra partition key, and MongoDB's partition fields."""
         return self.price_area, self.month
 
-    def hours(self) -> pd.DatetimeIndex:
-        """The start of every hour of the local month, in UTC: 743, 744 or 745 of them."""
-        start, end = (pd.Timestamp(day).tz_localize(OSLO_TZ) for day in (self.month_start, self.month_end))
-        return pd.date_range(start, end, freq="h", inclusive="left").tz_convert("UTC")
-
 
 @dataclass(frozen=True)
 class FetchWindow:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import pandas as pd
 from dagster import TableColumn, TableSchema
 
 from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS, PRICE_AREAS, UNSPECIFIED_GROUP, ElhubDataset
