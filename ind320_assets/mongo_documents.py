@@ -140,6 +140,9 @@ def indexes(schema: RowSchema) -> list:  # -> list[pymongo.IndexModel]
     ]
 
 
-# The unique index of hourly documents, the layout before day documents: a collection
-# that has it may still hold hourly documents, which a write of their partition removes.
+# The unique index of hourly documents, the layout before day documents. It must go
+# before the first day document comes in: MongoDB indexes each element of an array,
+# so a day document would collide with the hourly documents of its own hours.
 HOURLY_LAYOUT_INDEXES = ("area_group_start_unique", "area_start_unique")
+# Takes its place while hourly documents remain, which a write of their partition removes.
+UPGRADE_MARKER = "hourly_documents_remain"

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import pandas as pd
 from dagster import ConfigurableIOManagerFactory, InputContext, IOManager, MetadataValue, OutputContext
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 
 from ind320_assets.frame_summary import sums_per_group
-from ind320_assets.mongo_documents import DAY, HOURLY_LAYOUT_INDEXES, indexes, read_partitions, to_documents, to_rows
+from ind320_assets.mongo_documents import (
+    DAY, HOURLY_LAYOUT_INDEXES, UPGRADE_MARKER, indexes, read_partitions, to_documents, to_rows,
+)
 from ind320_assets.mongo_sync import READ_BATCH, sync_documents
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.resources.mongo import MongoResource
@@ -33,14 +36,21 @@ class MongoCollection:
         for index in indexes(self.schema):
             self.collection.create_indexes([index])
 
-    def hourly_layout_index(self) -> str | None:
-        """The index of the layout before day documents, while the collection may hold its documents."""
-        return next((name for name in HOURLY_LAYOUT_INDEXES if name in self.collection.index_information()), None)
+    def upgrading_from_hourly_documents(self) -> bool:
+        """Whether the collection may still hold hourly documents, the layout before day
+        documents. The first time, their unique index gives way to a plain marker index."""
+        names = set(self.collection.index_information())
+        if hourly := names & set(HOURLY_LAYOUT_INDEXES):
+            self.collection.create_index([(DAY, ASCENDING)], name=UPGRADE_MARKER)
+            for name in hourly:
+                self.collection.drop_index(name)
+            return True
+        return UPGRADE_MARKER in names
 
-    def finish_upgrade(self, hourly_index: str) -> None:
-        """Once no hourly document is left, the old layout's index gives way to the new one."""
+    def finish_upgrade(self) -> None:
+        """Once no hourly document is left, the marker gives way to the day documents' indexes."""
         if self.collection.find_one({DAY: {"$exists": False}}, {"_id": 1}) is None:
-            self.collection.drop_index(hourly_index)
+            self.collection.drop_index(UPGRADE_MARKER)
             self.ensure_indexes()
 
     def current(self, partitions: PartitionSlice, hourly_layout: bool = False) -> dict[tuple[str, str], dict[str, dict]]:
@@ -62,18 +72,18 @@ class MongoCollection:
 
     def replace_slice(self, documents: list[dict], partitions: PartitionSlice, batch_size: int) -> dict[str, int]:
         # Hourly documents have no `day`: the unique index over it waits until they are gone.
-        if (hourly_index := self.hourly_layout_index()) is None:
+        if not (upgrading := self.upgrading_from_hourly_documents()):
             self.ensure_indexes()
         wanted: dict[tuple[str, str], list[dict]] = {}
         for doc in documents:
             wanted.setdefault((doc["price_area"], doc["month"]), []).append(doc)
-        current = self.current(partitions, hourly_layout=hourly_index is not None)
+        current = self.current(partitions, hourly_layout=upgrading)
         counts = {"inserted": 0, "replaced": 0, "unchanged": 0, "deleted": 0}
         for pair in partitions.pairs:
             for name, n in sync_documents(self.collection, current.get(pair, {}), wanted.get(pair, []), batch_size).items():
                 counts[name] += n
-        if hourly_index is not None:
-            self.finish_upgrade(hourly_index)
+        if upgrading:
+            self.finish_upgrade()
         return counts
 
     def read_slice(self, partitions: PartitionSlice) -> pd.DataFrame:
