@@ -29,8 +29,8 @@ import numpy as np
 import pandas as pd
 from pymongo.collection import Collection
 
-from ind320_assets.domain import OSLO_TZ
 from ind320_assets.mongo_sync import read_slice
+from ind320_assets.partition_slice import local_day_label
 from ind320_assets.row_schema import PARTITION_COLUMNS, RowSchema
 
 if TYPE_CHECKING:
@@ -52,17 +52,10 @@ def hour_fields(schema: RowSchema) -> list[str]:
 
 def document_ids(frame: pd.DataFrame, schema: RowSchema, days: pd.Series | None = None) -> pd.Series:
     """Each row's document `_id`, `area|group|day` or `area|day` without groups."""
-    ids = local_days(frame[schema.row_key[-1]]) if days is None else days
+    ids = local_day_label(frame[schema.row_key[-1]]) if days is None else days
     for column in reversed(schema.series_columns):
         ids = frame[column] + "|" + ids
     return ids
-
-
-def local_days(start_times: pd.Series) -> pd.Series:
-    """Each instant's local date, `YYYY-MM-DD`, formatted once per distinct day."""
-    midnights = start_times.dt.tz_convert(OSLO_TZ).dt.tz_localize(None).dt.normalize()
-    codes, days = pd.factorize(midnights)
-    return pd.Series(days.strftime("%Y-%m-%d").to_numpy(dtype=object)[codes], index=start_times.index)
 
 
 def to_documents(frame: pd.DataFrame, schema: RowSchema) -> list[dict]:
@@ -70,7 +63,7 @@ def to_documents(frame: pd.DataFrame, schema: RowSchema) -> list[dict]:
     if frame.empty:
         return []
     start = schema.row_key[-1]
-    days = local_days(frame[start])
+    days = local_day_label(frame[start])
     keyed = frame.assign(_id=document_ids(frame, schema, days), **{DAY: days}).sort_values(["_id", start], kind="stable")
     firsts = np.flatnonzero(keyed["_id"].ne(keyed["_id"].shift()).to_numpy())
     bounds = list(zip(firsts.tolist(), [*firsts[1:].tolist(), len(keyed)]))

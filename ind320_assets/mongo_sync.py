@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from itertools import islice
 
 from pymongo import DeleteOne, ReplaceOne
-from pymongo.errors import OperationFailure
 from pymongo.collection import Collection
+from pymongo.errors import OperationFailure
 
 # Documents per reply when reading many. FerretDB re-runs its per-document filter
 # for every getMore; with the driver's default batches a year of production took

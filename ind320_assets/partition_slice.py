@@ -171,3 +171,11 @@ def local_month_label(utc_times: pd.Series) -> pd.Series:
     codes = local.dt.year * 100 + local.dt.month
     # Formats each distinct value once: `dt.strftime` formats every row in Python.
     return codes.map({c: f"{int(c) // 100:04d}-{int(c) % 100:02d}" for c in codes.unique()}).astype(object)
+
+
+def local_day_label(utc_times: pd.Series) -> pd.Series:
+    """The `YYYY-MM-DD` of each UTC instant in Oslo time: the day an hour belongs to."""
+    local = utc_times.dt.tz_convert(OSLO_TZ)
+    codes = local.dt.year * 10_000 + local.dt.month * 100 + local.dt.day
+    # Formats each distinct value once: `dt.strftime` formats every row in Python.
+    return codes.map({c: f"{int(c) // 10_000:04d}-{int(c) // 100 % 100:02d}-{int(c) % 100:02d}" for c in codes.unique()}).astype(object)

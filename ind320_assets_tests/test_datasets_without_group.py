@@ -17,10 +17,10 @@ from ind320_assets.definitions import build_resources, defs
 from ind320_assets.domain import EXCHANGE, LOSS, OSLO_TZ, PRICE_AREA_EIC
 from ind320_assets.elhub import DateWindow, ElhubDataError, parse_price_areas
 from ind320_assets.mongo_documents import indexes
-from ind320_assets.partition_slice import local_month_label
+from ind320_assets.partition_slice import local_day_label, local_month_label
 from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.row_schema import schema_from_metadata
-from ind320_assets.views.computation import daily_totals, hourly_series, kwh_total, local_day_label, yearly_totals
+from ind320_assets.views.computation import daily_totals, hourly_series, kwh_total, yearly_totals
 from ind320_assets.views.refresh import ViewCollections
 from ind320_assets_tests import stored_rows
 

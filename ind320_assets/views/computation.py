@@ -15,13 +15,14 @@ series document has one line per series (`frame_summary.series_quantities`).
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import pandas as pd
 
-from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS, OSLO_TZ
+from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS
 from ind320_assets.frame_summary import KWH, SERIES, series_quantities
+from ind320_assets.partition_slice import local_day_label
 
 # Elhub quantities have at most three decimals, so an exact sum rounded to three
 # is the exact total.
@@ -30,14 +31,6 @@ KWH_DECIMALS = 3
 
 def kwh_total(values: Iterable[float]) -> float:
     return round(math.fsum(values), KWH_DECIMALS)
-
-
-def local_day_label(utc_times: pd.Series) -> pd.Series:
-    """The `YYYY-MM-DD` of each UTC instant in Oslo time: the day an hour belongs to."""
-    local = utc_times.dt.tz_convert(OSLO_TZ)
-    codes = local.dt.year * 10_000 + local.dt.month * 100 + local.dt.day
-    # Formats each distinct value once: `dt.strftime` formats every row in Python.
-    return codes.map({c: f"{int(c) // 10_000:04d}-{int(c) // 100 % 100:02d}-{int(c) % 100:02d}" for c in codes.unique()}).astype(object)
 
 
 def _key_columns(group_column: str | None) -> list[str]:
