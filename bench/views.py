@@ -54,7 +54,7 @@ def stored_rows():  # noqa: ANN201 - a pandas frame
 
 def time_views(namespace: str, partition_key: str, rows) -> dict:  # noqa: ANN001 - a pandas frame
     from ind320_assets.assets.datasets import PRODUCTION_SPEC
-    from ind320_assets.mongo_documents import to_documents
+    from ind320_assets.mongo_documents import possible_id_count, possible_ids, to_documents
     from ind320_assets.mongo_sync import batches, sync_documents
     from ind320_assets.partition_slice import PartitionSlice
     from ind320_assets.partitions import ELHUB_PARTITIONS
@@ -66,8 +66,12 @@ def time_views(namespace: str, partition_key: str, rows) -> dict:  # noqa: ANN00
     )
 
     views = ViewCollections(PRODUCTION_SPEC.mongo_collection, PRODUCTION_SPEC.group_column)
+    schema = PRODUCTION_SPEC.stored_schema
     refreshes = {  # in asset order: yearly reads daily
-        "daily_totals": lambda db, partitions, frame: refresh_daily_totals(db, views, partitions, frame),
+        # As the asset does: a daily total has the `_id` of the day document it sums.
+        "daily_totals": lambda db, partitions, frame: refresh_daily_totals(
+            db, views, partitions, frame, possible_ids(schema, partitions), possible_id_count(schema, partitions)
+        ),
         "yearly_totals": lambda db, partitions, frame: refresh_yearly_totals(db, views, partitions),
         "hourly_series": lambda db, partitions, frame: refresh_hourly_series(db, views, partitions, frame),
     }

@@ -58,23 +58,19 @@ def _any_of(clauses: list[dict]) -> dict:
 
 def refresh_daily_totals(
     db: Database, views: ViewCollections, partitions: PartitionSlice, rows: pd.DataFrame,
-    possible_ids: Iterable[str] | None = None, possible_count: int = 0,
+    possible_ids: Iterable[str], possible_count: int,
 ) -> dict[str, int]:
     """Daily totals of the slice from its stored `rows` (every row of the slice's partitions).
 
-    With `possible_ids` (`possible_count` of them), every `_id` the slice's daily totals
-    can have, the current ones are read as `mongo_sync.read_slice` decides, by `_id`
-    when the slice is small against the view; else with one query."""
+    `possible_ids` (`possible_count` of them) are every `_id` the slice's daily totals
+    can have: the current ones are read as `mongo_sync.read_slice` decides, by `_id`
+    when the slice is small against the view, else with one query."""
     partitions.guard(rows)
     wanted = daily_totals(rows, views.group_column, views.quantity_columns)
     target = db[views.daily_totals]
     target.create_index([("price_area", ASCENDING), ("month", ASCENDING)], name="area_month")
-    where = partitions.mongo_filter()
-    found = (
-        target.find(where, batch_size=READ_BATCH) if possible_ids is None
-        else read_slice(target, where, possible_ids, possible_count)
-    )
-    return sync_documents(target, {doc["_id"]: doc for doc in found}, wanted)
+    current = read_slice(target, partitions.mongo_filter(), possible_ids, possible_count)
+    return sync_documents(target, {doc["_id"]: doc for doc in current}, wanted)
 
 
 def refresh_yearly_totals(db: Database, views: ViewCollections, partitions: PartitionSlice) -> dict[str, int]:
