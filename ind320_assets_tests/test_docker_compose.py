@@ -248,6 +248,17 @@ def _executable(path: Path, text: str) -> None:
     path.chmod(path.stat().st_mode | stat.S_IXUSR)
 
 
+def _run_enable_auth(conf_dir: Path) -> subprocess.CompletedProcess:
+    """enable-auth.sh as the image runs it, on `conf_dir`'s cassandra.yaml, with the
+    `docker-entrypoint.sh` found first on PATH being the one the test wrote there."""
+    return subprocess.run(
+        ["bash", str(PROJECT_ROOT / "docker/cassandra/enable-auth.sh"), "cassandra", "-f"],
+        env={**os.environ, "CASSANDRA_CONF": str(conf_dir), "PATH": f"{conf_dir}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+    )
+
+
 CASSANDRA_5_AUTH = """\
 # - AllowAllAuthenticator performs no checks - set it to disable authentication.
 authenticator:
@@ -267,12 +278,7 @@ internode_authenticator: org.apache.cassandra.auth.AllowAllInternodeAuthenticato
 def test_enable_auth_switches_the_authenticator_then_hands_over(tmp_path: Path, setting: str, expected: str) -> None:
     (tmp_path / "cassandra.yaml").write_text(setting)
     _executable(tmp_path / "docker-entrypoint.sh", '#!/bin/sh\necho "handed over: $*"\n')
-    result = subprocess.run(
-        ["bash", str(PROJECT_ROOT / "docker/cassandra/enable-auth.sh"), "cassandra", "-f"],
-        env={**os.environ, "CASSANDRA_CONF": str(tmp_path), "PATH": f"{tmp_path}:{os.environ['PATH']}"},
-        capture_output=True,
-        text=True,
-    )
+    result = _run_enable_auth(tmp_path)
     assert result.returncode == 0, result.stderr
     assert "handed over: cassandra -f" in result.stdout
     text = (tmp_path / "cassandra.yaml").read_text()
@@ -283,12 +289,7 @@ def test_enable_auth_switches_the_authenticator_then_hands_over(tmp_path: Path, 
 def test_enable_auth_refuses_to_start_without_authentication(tmp_path: Path) -> None:
     (tmp_path / "cassandra.yaml").write_text("cluster_name: x\n")
     _executable(tmp_path / "docker-entrypoint.sh", "#!/bin/sh\necho started\n")
-    result = subprocess.run(
-        ["bash", str(PROJECT_ROOT / "docker/cassandra/enable-auth.sh"), "cassandra", "-f"],
-        env={**os.environ, "CASSANDRA_CONF": str(tmp_path), "PATH": f"{tmp_path}:{os.environ['PATH']}"},
-        capture_output=True,
-        text=True,
-    )
+    result = _run_enable_auth(tmp_path)
     assert result.returncode == 1
     assert "started" not in result.stdout
     assert "not starting Cassandra without authentication" in result.stderr
