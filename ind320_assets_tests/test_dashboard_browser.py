@@ -16,13 +16,11 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import playwright.sync_api as playwright_sync
 import pytest
-import requests
 from dagster import materialize
 from playwright.sync_api import expect
 
@@ -30,7 +28,7 @@ from ind320_assets.assets.datasets import PRODUCTION_SPEC, build_dataset_assets
 from ind320_assets.definitions import build_resources
 from ind320_assets.domain import PRODUCTION
 from ind320_assets.resources.elhub import ElhubResource
-from ind320_assets_tests.test_ui_e2e import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, free_port
+from ind320_assets_tests.test_ui_e2e import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, free_port, wait_for_http
 from ind320_devkit.local_services.process import stop_process_tree
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
@@ -61,18 +59,8 @@ class Dashboard:
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path.exists() else ""
 
     def wait_until_serving(self) -> None:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"streamlit exited with {self.process.returncode}:\n{self.log_tail()}", pytrace=False)
-            try:
-                if requests.get(f"{self.url}/_stcore/health", timeout=5).ok:
-                    return
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer in {SERVER_START_TIMEOUT_S} s:\n{self.log_tail()}", pytrace=False)
-            time.sleep(0.3)
+        wait_for_http(self.process, f"{self.url}/_stcore/health", SERVER_START_TIMEOUT_S, "streamlit", self.log_tail,
+                      poll_s=0.3)
 
     def stop(self) -> None:
         stop_process_tree(self.process.pid)

@@ -20,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -72,6 +72,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_http(process: subprocess.Popen, url: str, timeout_s: float, what: str,
+                  log_tail: Callable[[], str], poll_s: float = 0.5) -> None:
+    """Until `url` answers 2xx; fails the test with the server's log tail when `process`
+    (`what`) exits first or `timeout_s` runs out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with {process.returncode}:\n{log_tail()}", pytrace=False)
+        try:
+            if requests.get(url, timeout=5).ok:
+                return
+        except requests.RequestException:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"{what} did not answer {url} in {timeout_s:.0f} s:\n{log_tail()}", pytrace=False)
+        time.sleep(poll_s)
+
+
 class DagsterUI:
     """A `dagster dev` process group and the few GraphQL calls the test needs."""
 
@@ -92,18 +110,7 @@ class DagsterUI:
     def wait_until_serving(self, timeout_s: float) -> None:
         """`/server_info` answers, then the code location has loaded (or failed to, which we report)."""
         deadline = time.monotonic() + timeout_s
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"dagster dev exited with {self.process.returncode}:\n{self.log_tail()}", pytrace=False)
-            try:
-                if requests.get(f"{self.url}/server_info", timeout=5).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"dagster dev did not answer /server_info in {timeout_s:.0f} s:\n{self.log_tail()}",
-                            pytrace=False)
-            time.sleep(0.5)
+        wait_for_http(self.process, f"{self.url}/server_info", timeout_s, "dagster dev", self.log_tail)
         query = """{ workspaceOrError { ... on Workspace { locationEntries {
             name loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
         while True:
