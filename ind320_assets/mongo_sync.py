@@ -1,27 +1,37 @@
-"""Bring a set of MongoDB documents to a wanted state without a transaction.
+"""Bring a set of MongoDB documents to a wanted state without a transaction or a lock.
 
-FerretDB has no transactions, so every writer here (the MongoDB IO manager and
-the dashboard views) changes documents in an order that never leaves a reader
-with less than the old or the new state, not even for a moment:
+FerretDB has no transactions, and runs of one partition may overlap (on one
+Dagster instance or on several), so every writer here (the MongoDB IO manager
+and the dashboard views) changes documents in an order that never leaves a
+reader with less than the old or the new state, and never lets an older
+revision replace a newer one (`revisions.py`):
 1. compare the wanted documents with the current ones by a deterministic `_id`
    (`plan_sync`, a pure function);
-2. insert new documents, and replace changed ones in place, by `_id`; unchanged
-   documents are not touched;
-3. delete the current documents whose `_id` is no longer wanted.
+2. insert new documents; an `_id` another writer inserted meanwhile is
+   treated as changed;
+3. replace changed ones in place, by `_id`, only where the stored `revision`
+   is not newer than the wanted one; unchanged documents are not touched;
+4. delete the current documents whose `_id` is no longer wanted, only where
+   their `revision` is not newer than the writer's view (the latest revision
+   it wants): a newer document was written by a writer that saw more.
 A replace is atomic per document on MongoDB and on FerretDB alike, so every
 `_id` that stays wanted is readable throughout, with its old or its new value.
-Writing the same state twice changes nothing.
+Writing the same state twice changes nothing; writing two revisions in either
+order leaves the newer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
 from pymongo import DeleteOne, ReplaceOne
 from pymongo.collection import Collection
-from pymongo.errors import OperationFailure
+from pymongo.errors import BulkWriteError, OperationFailure
+
+from ind320_assets.revisions import REVISION_FIELD
 
 # Documents per reply when reading many. FerretDB re-runs its per-document filter
 # for every getMore; with the driver's default batches a year of production took
@@ -32,6 +42,9 @@ READ_BATCH = 10_000
 # each update of a command until the command ends, and stops answering at all
 # past ~99 of them (its pool holds 100 connections; ~49 on its PostgreSQL backend).
 WRITE_COMMAND = 40
+
+
+DUPLICATE_KEY = 11000  # MongoDB's error code for a unique-index violation
 
 
 @dataclass(frozen=True)
@@ -69,17 +82,77 @@ def batches(items: Sequence, size: int) -> Iterator[list]:
 def sync_documents(
     collection: Collection, current: dict[str, dict], wanted: list[dict], batch_size: int = 5_000
 ) -> dict[str, int]:
-    """Make `collection` hold `wanted` where it held `current`; returns counts."""
+    """Make `collection` hold `wanted` where it held `current`, as far as no newer revision is
+    stored; returns counts, `kept_newer` among them. `wanted` is one partition's documents (or
+    one view scope's): their latest revision is how far this writer has seen."""
     plan = plan_sync(current, wanted)
+    already_there = []
     for batch in batches(plan.inserts, batch_size):
-        collection.insert_many(batch, ordered=False)
-    # By `_id` only: the one filter FerretDB's SQLite backend hands to SQLite, where
+        already_there += _insert_new(collection, batch)
+    replaced = kept = 0
+    # By `_id` first: the one filter FerretDB's SQLite backend hands to SQLite, where
     # the dev kit's FerretDB gives it an index (services/ferretdb/idindex.go).
-    for batch in batches(plan.changed, WRITE_COMMAND):
-        collection.bulk_write([ReplaceOne({"_id": d["_id"]}, d) for d in batch], ordered=False)
-    for batch in batches(plan.stale_ids, WRITE_COMMAND):
-        collection.bulk_write([DeleteOne({"_id": i}) for i in batch], ordered=False)
-    return plan.counts
+    for batch in batches([*plan.changed, *already_there], WRITE_COMMAND):
+        result = collection.bulk_write(
+            [ReplaceOne(not_newer_than(d["_id"], d[REVISION_FIELD]), d) for d in batch], ordered=False
+        )
+        replaced += result.matched_count
+        kept += len(batch) - result.matched_count
+    seen_until = max((d[REVISION_FIELD] for d in wanted), default=None)
+    deleted = 0
+    # A writer that wants nothing has seen nothing: it deletes nothing.
+    for batch in batches(plan.stale_ids if seen_until is not None else [], WRITE_COMMAND):
+        result = collection.bulk_write([DeleteOne(not_newer_than(i, seen_until)) for i in batch], ordered=False)
+        deleted += result.deleted_count
+        kept += len(batch) - result.deleted_count
+    return {
+        "inserted": len(plan.inserts) - len(already_there),
+        "replaced": replaced,
+        "unchanged": plan.unchanged,
+        "deleted": deleted,
+        "kept_newer": kept,
+    }
+
+
+def sync_by_scope(
+    target: Collection, current: Iterable[dict], wanted: list[dict], scope: Callable[[dict], tuple],
+    batch_size: int = 5_000,
+) -> dict[str, int]:
+    """`mongo_sync.sync_documents` once per scope (a partition, an area-year): how far a
+    writer has seen, which decides what it may delete, is a property of each scope."""
+    current_by_scope: dict[tuple, dict[str, dict]] = {}
+    for doc in current:
+        current_by_scope.setdefault(scope(doc), {})[doc["_id"]] = doc
+    wanted_by_scope: dict[tuple, list[dict]] = {}
+    for doc in wanted:
+        wanted_by_scope.setdefault(scope(doc), []).append(doc)
+    counts: Counter[str] = Counter()
+    for key in sorted(current_by_scope.keys() | wanted_by_scope.keys()):
+        counts.update(sync_documents(target, current_by_scope.get(key, {}), wanted_by_scope.get(key, []), batch_size))
+    return dict(counts)
+
+
+def partition_of(doc: dict) -> tuple[str, str]:
+    """A document's partition, (price_area, month): the scope of the base collection and its views."""
+    return doc["price_area"], doc["month"]
+
+
+def not_newer_than(_id: str, revision: object) -> dict:
+    """The document `_id` unless its stored revision is newer; one written before
+    documents carried revisions has none, and matches."""
+    return {"_id": _id, REVISION_FIELD: {"$not": {"$gt": revision}}}
+
+
+def _insert_new(collection: Collection, documents: list[dict]) -> list[dict]:
+    """Inserts `documents`; returns those whose `_id` another writer inserted meanwhile."""
+    try:
+        collection.insert_many(documents, ordered=False)
+    except BulkWriteError as error:
+        errors = error.details.get("writeErrors", [])
+        if any(e.get("code") != DUPLICATE_KEY for e in errors):
+            raise
+        return [documents[e["index"]] for e in errors]
+    return []
 
 
 # What one `_id` lookup costs, in documents a scan reads in the same time: on

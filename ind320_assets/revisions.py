@@ -1,7 +1,18 @@
-"""What identifies a revision of a partition: Elhub's latest `lastUpdatedTime` and the row count.
+"""Revisions: Elhub's `lastUpdatedTime`, which orders every write to every store.
 
-Elhub bumps `lastUpdatedTime` whenever it republishes an hour, and a row count
-change means hours were added or withdrawn. The raw asset records these
+Elhub bumps `lastUpdatedTime` whenever it republishes an hour. So the newest
+revision of a row is the one with the latest `last_updated_time`, and every
+store keeps that one, whichever run writes last (README, "Newest revision wins"):
+- Cassandra: each row is written with `cassandra_write_time(last_updated_time)`
+  as its cell write time, and Cassandra keeps the cell with the highest;
+- MongoDB: a document carries `revision`, its rows' latest `last_updated_time`,
+  and is replaced only where the stored `revision` is not newer;
+- a withdrawn row or document is deleted only by a writer whose partition
+  revision (its latest `last_updated_time` in that partition) is not older
+  than the row, and in Cassandra with that revision as the tombstone's time.
+
+A partition's fingerprint is its latest `lastUpdatedTime` and its row count (a
+count change means hours were added or withdrawn). The raw asset records these
 fingerprints in its materializations; the revision sensor compares them with
 what Elhub serves now, and the raw asset's `rows_not_withdrawn` check with
 what it loads.
@@ -15,6 +26,29 @@ from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
 from ind320_assets.partition_slice import PartitionSlice
 
 REVISIONS_METADATA_KEY = "revisions"
+REVISION_COLUMN = "last_updated_time"  # every row's revision
+REVISION_FIELD = "revision"  # a MongoDB document's revision: its rows' latest
+
+# Cassandra write times are microseconds, by convention since the epoch, and the
+# driver's own writes use the wall clock. Revisions are written this far above
+# it, so that no wall-clock write (a row written before revision write times, or
+# by hand in cqlsh) can outlive a revision, and revisions still order among
+# themselves. 2**60 us is ~36,500 years, and a write time is a signed 64-bit number.
+REVISION_WRITE_TIME_BASE = 1 << 60
+
+
+def cassandra_write_time(last_updated: pd.Series) -> pd.Series:
+    """The Cassandra write time (int64 microseconds) of rows with these `last_updated_time`s."""
+    return last_updated.dt.tz_convert("UTC").astype("int64") // 1000 + REVISION_WRITE_TIME_BASE
+
+
+def partition_revisions(stored_rows: pd.DataFrame) -> dict[tuple[str, str], pd.Timestamp]:
+    """{(price_area, month): the latest `last_updated_time` of its rows}: how new a writer's
+    view of each partition is."""
+    if stored_rows.empty:
+        return {}
+    latest = stored_rows.groupby(["price_area", "month"])[REVISION_COLUMN].max()
+    return {(area, month): pd.Timestamp(value) for (area, month), value in latest.items()}
 
 Fingerprints = dict[str, dict]  # {partition key: {"last_updated": ISO time, "rows": n}}
 
@@ -24,7 +58,7 @@ def revision_fingerprints(frame: pd.DataFrame, partitions: PartitionSlice) -> Fi
         return {}
     keyed = frame.assign(_partition=partitions.row_keys(frame))
     return {
-        str(partition): {"last_updated": rows["last_updated_time"].max().isoformat(), "rows": len(rows)}
+        str(partition): {"last_updated": rows[REVISION_COLUMN].max().isoformat(), "rows": len(rows)}
         for partition, rows in keyed.groupby("_partition", sort=True)
     }
 

@@ -15,6 +15,7 @@ from ind320_assets.io_managers.cassandra_spark.table import stale_keys
 from ind320_assets.mongo_sync import plan_sync
 from ind320_assets.partition_slice import FetchWindow, PartitionSlice, local_month_label
 from ind320_assets.partitions import ELHUB_PARTITIONS
+from ind320_assets.revisions import cassandra_write_time
 from ind320_assets.row_schema import stored_schema
 
 
@@ -148,16 +149,28 @@ def test_summaries_are_order_independent_and_keep_star_out_of_totals():
     assert total_kwh(frame, "production_group") == pytest.approx(2.4)
 
 
-def test_stale_keys_are_the_stored_rows_the_new_data_no_longer_holds():
+def test_stale_keys_are_the_stored_rows_the_new_data_no_longer_holds_and_that_are_not_newer():
     schema = stored_schema(PRODUCTION)
     t0, t1 = pd.Timestamp("2021-01-01T00:00Z"), pd.Timestamp("2021-01-01T01:00Z")
+    seen, before, after = (pd.Timestamp(t, tz="UTC") for t in ("2024-06-01", "2024-05-01", "2024-07-01"))
     wanted = pd.DataFrame({"price_area": ["NO1"], "month": ["2021-01"], "production_group": ["hydro"], "start_time": [t0]})
     # The driver hands back naive UTC datetimes; they must compare equal to the written instants.
-    stored = [("NO1", "2021-01", "hydro", t0.tz_localize(None).to_pydatetime()),
-              ("NO1", "2021-01", "hydro", t1.tz_localize(None).to_pydatetime()),
-              ("NO1", "2021-01", "solar", t0.tz_localize(None).to_pydatetime())]
-    assert stale_keys(stored, wanted, schema) == stored[1:]
-    assert stale_keys(stored[:1], wanted, schema) == []
+    naive = [t.tz_localize(None).to_pydatetime() for t in (t0, t1, before, after)]
+    stored = [("NO1", "2021-01", "hydro", naive[0], naive[2]),
+              ("NO1", "2021-01", "hydro", naive[1], naive[2]),
+              ("NO1", "2021-01", "solar", naive[0], naive[2]),
+              ("NO1", "2021-01", "wind", naive[0], naive[3])]  # written by a writer that saw more
+    tombstone = int(cassandra_write_time(pd.Series([seen])).iloc[0])
+    assert stale_keys(stored, wanted, schema, {("NO1", "2021-01"): seen}) == [
+        (tombstone, *row[:-1]) for row in stored[1:3]]
+    assert stale_keys(stored[:1], wanted, schema, {("NO1", "2021-01"): seen}) == []
+
+
+def test_a_revision_s_cassandra_write_time_orders_as_the_revisions_and_above_any_wall_clock():
+    revisions = pd.Series(pd.to_datetime(["2021-01-01T00:00:00Z", "2021-01-01T00:00:01Z", "2099-01-01T00:00:00Z"]))
+    times = cassandra_write_time(revisions).tolist()
+    assert times == sorted(times) and times[1] - times[0] == 1_000_000
+    assert times[0] > pd.Timestamp("2200-01-01", tz="UTC").value // 1000
 
 
 def test_mongo_sync_plan_inserts_new_swaps_changed_and_deletes_withdrawn():

@@ -12,6 +12,7 @@ from ind320_assets.views.computation import daily_totals, hourly_series, yearly_
 GROUP = "production_group"
 # Three-decimal values: their float sums carry rounding error that the views must not keep.
 KWH = {"hydro": 0.1, "*": 0.007}
+REVISION = pd.Timestamp("2024-12-20 09:35:40", tz="UTC")
 
 
 def month_rows(month: str, area: str = "NO1", kwh: dict[str, float] = KWH) -> pd.DataFrame:
@@ -20,7 +21,7 @@ def month_rows(month: str, area: str = "NO1", kwh: dict[str, float] = KWH) -> pd
     hours = pd.date_range(first, first + pd.offsets.MonthBegin(1), freq="h", inclusive="left").tz_convert("UTC")
     frame = pd.concat([
         pd.DataFrame({"price_area": area, GROUP: group, "start_time": hours,
-                      "end_time": hours + pd.Timedelta(hours=1), "quantity_kwh": value})
+                      "end_time": hours + pd.Timedelta(hours=1), "last_updated_time": REVISION, "quantity_kwh": value})
         for group, value in kwh.items()
     ], ignore_index=True)
     return frame.assign(month=local_month_label(frame["start_time"]))
@@ -37,6 +38,7 @@ def test_a_daily_total_sums_every_local_hour_of_its_day_exactly(month, day, hour
         assert docs[f"NO1|{group}|{day}"] == {
             "_id": f"NO1|{group}|{day}", "price_area": "NO1", GROUP: group, "day": day,
             "quantity_kwh": round(math.fsum([value] * hours), 3), "month": month, "year_key": f"NO1|{group}|2021",
+            "revision": REVISION,
         }
     assert docs[f"NO1|hydro|{day}"]["quantity_kwh"] == round(0.1 * hours, 3)
 
@@ -62,10 +64,23 @@ def test_yearly_totals_are_the_exact_sum_of_the_daily_totals():
     yearly = yearly_totals(daily_totals(rows, GROUP), GROUP)
     assert yearly == [
         {"_id": f"NO1|{group}|2021", "price_area": "NO1", GROUP: group, "year": "2021",
-         "quantity_kwh": round(math.fsum(rows.loc[rows[GROUP] == group, "quantity_kwh"]), 3)}
+         "quantity_kwh": round(math.fsum(rows.loc[rows[GROUP] == group, "quantity_kwh"]), 3), "revision": REVISION}
         for group in sorted(KWH)
     ]
     assert yearly[1]["quantity_kwh"] == round(0.1 * (743 + 745 + 720), 3)
+
+
+def test_a_view_document_s_revision_is_the_latest_of_the_rows_it_sums():
+    rows = month_rows("2021-10")
+    revised = rows.index[(rows[GROUP] == "hydro") & (rows["start_time"] == pd.Timestamp("2021-10-31T01:00Z"))]
+    later = REVISION + pd.Timedelta(days=30)
+    rows.loc[revised, "last_updated_time"] = later
+    daily = {d["_id"]: d["revision"] for d in daily_totals(rows, GROUP)}
+    assert daily["NO1|hydro|2021-10-31"] == later and daily["NO1|hydro|2021-10-30"] == REVISION
+    assert daily["NO1|*|2021-10-31"] == REVISION
+    assert {d["_id"]: d["revision"] for d in yearly_totals(daily_totals(rows, GROUP), GROUP)} == {
+        "NO1|*|2021": REVISION, "NO1|hydro|2021": later}
+    assert hourly_series(rows, GROUP)[0]["revision"] == later
 
 
 def test_an_hourly_series_holds_every_hour_of_its_month_and_none_for_a_missing_one():

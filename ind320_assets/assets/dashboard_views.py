@@ -20,6 +20,7 @@ from ind320_assets.mongo_documents import possible_id_count, possible_ids
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.partitions import ELHUB_PARTITIONS
 from ind320_assets.resources.mongo import MongoResource
+from ind320_assets.run_worker import tag_run_worker
 from ind320_assets.views.refresh import (
     ViewCollections,
     refresh_daily_totals,
@@ -44,7 +45,6 @@ def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         "partitions_def": ELHUB_PARTITIONS,
         "backfill_policy": SINGLE_RUN,
         "group_name": spec.group_name,
-        "pool": spec.pool,
         "kinds": {"pandas", "mongodb"},
     }
     # The run's stored rows, as pandas, read back from Cassandra for the run's partitions only.
@@ -63,6 +63,7 @@ def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         **common,
     )
     def daily_totals(context: AssetExecutionContext, stored: pd.DataFrame, mongo: MongoResource) -> MaterializeResult:
+        tag_run_worker(context)
         partitions = PartitionSlice.from_keys(context.partition_keys)
         # A daily total has the `_id` of the base day document it sums: one per series and local day.
         ids, count = possible_ids(spec.stored_schema, partitions), possible_id_count(spec.stored_schema, partitions)
@@ -78,6 +79,7 @@ def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         **common,
     )
     def yearly_totals(context: AssetExecutionContext, mongo: MongoResource) -> MaterializeResult:
+        tag_run_worker(context)
         partitions = PartitionSlice.from_keys(context.partition_keys)
         return _result(mongo, views.yearly_totals, refresh_yearly_totals(mongo.db(), views, partitions))
 
@@ -93,6 +95,7 @@ def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         **common,
     )
     def hourly_series(context: AssetExecutionContext, stored: pd.DataFrame, mongo: MongoResource) -> MaterializeResult:
+        tag_run_worker(context)
         partitions = PartitionSlice.from_keys(context.partition_keys)
         return _result(mongo, views.hourly_series, refresh_hourly_series(mongo.db(), views, partitions, stored))
 

@@ -28,8 +28,8 @@ from ind320_assets.assets.policies import SINGLE_RUN
 from ind320_assets.assets.spec import ElhubAssetSpec
 from ind320_assets.charts import chart_metadata
 from ind320_assets.checks.raw_frames import check_hours_complete, check_rows_not_withdrawn
-from ind320_assets.checks.stores import cassandra_summary, matches, mongo_summary
-from ind320_assets.frame_summary import summarize, sums_per_group
+from ind320_assets.checks.stores import cassandra_rows, matches, mongo_rows
+from ind320_assets.frame_summary import sums_per_group
 from ind320_assets.partition_slice import PartitionSlice, local_month_label
 from ind320_assets.partitions import ELHUB_PARTITIONS
 from ind320_assets.resources.cassandra import CassandraResource
@@ -37,6 +37,7 @@ from ind320_assets.resources.elhub import ElhubResource
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets.revisions import REVISIONS_METADATA_KEY, materialized_fingerprints, revision_fingerprints
 from ind320_assets.row_schema import CASSANDRA_TABLE_KEY, COLUMN_SCHEMA_KEY, MONGO_COLLECTION_KEY
+from ind320_assets.run_worker import tag_run_worker
 
 
 def store_rows(raw: pd.DataFrame, spec: ElhubAssetSpec) -> pd.DataFrame:
@@ -72,7 +73,6 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         ),
         metadata={COLUMN_SCHEMA_KEY: spec.raw_schema.table_schema()},
         group_name=spec.group_name,
-        pool=spec.pool,
         kinds={"python", "pandas", "parquet"},
         check_specs=[
             AssetCheckSpec("hours_complete", asset=raw_key, blocking=True,
@@ -82,6 +82,7 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         ],
     )
     def raw_asset(context: AssetExecutionContext, elhub: ElhubResource) -> Iterator:
+        tag_run_worker(context)
         partitions = PartitionSlice.from_keys(context.partition_keys)
         previous = materialized_fingerprints(context.instance, raw_key, partitions.keys)
         client = elhub.client()
@@ -129,20 +130,19 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         backfill_policy=SINGLE_RUN,
         io_manager_key="cassandra_io_manager",
         group_name=spec.group_name,
-        pool=spec.pool,
         kinds={"spark", "cassandra"},
         metadata={CASSANDRA_TABLE_KEY: spec.cassandra_table, COLUMN_SCHEMA_KEY: stored},
         check_specs=[AssetCheckSpec("matches_raw", asset=cassandra_key, blocking=True,
                                     description="Rows and kWh per (partition, series), read back with cassandra-driver.")],
     )
     def cassandra_asset(context: AssetExecutionContext, raw: pd.DataFrame, cassandra: CassandraResource) -> Iterator:
+        tag_run_worker(context)
         partitions = PartitionSlice.from_keys(context.partition_keys)
         rows = store_rows(raw, spec)
         yield Output(rows)
         # The IO manager has written by now: read it back with the plain driver.
-        actual = cassandra_summary(cassandra, spec.cassandra_table, spec.stored_schema, partitions)
-        expected = summarize(rows, partitions, group_column, quantity_columns)
-        yield matches("matches_raw", cassandra_key, expected, actual)
+        stored_now = cassandra_rows(cassandra, spec.cassandra_table, spec.stored_schema, partitions)
+        yield matches("matches_raw", cassandra_key, rows, stored_now, partitions, spec.stored_schema)
 
     @asset(
         key=mongo_key,
@@ -157,18 +157,17 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         backfill_policy=SINGLE_RUN,
         io_manager_key="mongo_io_manager",
         group_name=spec.group_name,
-        pool=spec.pool,
         kinds={"spark", "mongodb"},
         metadata={MONGO_COLLECTION_KEY: spec.mongo_collection, COLUMN_SCHEMA_KEY: stored},
         check_specs=[AssetCheckSpec("matches_cassandra", asset=mongo_key, blocking=True,
                                     description="Rows and kWh per (partition, series), read back with pymongo.")],
     )
     def mongo_asset(context: AssetExecutionContext, stored: pd.DataFrame, mongo: MongoResource) -> Iterator:
+        tag_run_worker(context)
         partitions = PartitionSlice.from_keys(context.partition_keys)
         rows = stored[spec.stored_schema.names]
         yield Output(rows)
-        actual = mongo_summary(mongo, spec.mongo_collection, spec.stored_schema, partitions)
-        expected = summarize(rows, partitions, group_column, quantity_columns)
-        yield matches("matches_cassandra", mongo_key, expected, actual)
+        stored_now = mongo_rows(mongo, spec.mongo_collection, spec.stored_schema, partitions)
+        yield matches("matches_cassandra", mongo_key, rows, stored_now, partitions, spec.stored_schema)
 
     return [raw_asset, cassandra_asset, mongo_asset]

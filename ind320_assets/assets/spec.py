@@ -38,12 +38,6 @@ class ElhubAssetSpec:
         return f"elhub_{self.name}"
 
     @property
-    def pool(self) -> str:
-        """The Dagster concurrency pool of every asset that writes this dataset: with a limit of 1
-        (dagster.yaml), no two steps write it at once, whichever runs they belong to."""
-        return f"elhub_{self.name}_writes"
-
-    @property
     def group_column(self) -> str | None:
         """The dataset's group column, or None when it has no groups."""
         return self.dataset.group_column

@@ -19,7 +19,7 @@ from ind320_assets.frame_summary import sums_per_group
 from ind320_assets.mongo_documents import (
     DAY, HOURLY_LAYOUT_INDEXES, UPGRADE_MARKER, indexes, read_partitions, to_documents, to_rows,
 )
-from ind320_assets.mongo_sync import READ_BATCH, sync_documents
+from ind320_assets.mongo_sync import READ_BATCH, partition_of, sync_by_scope
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets.row_schema import MONGO_COLLECTION_KEY, RowSchema, schema_from_metadata
@@ -53,35 +53,23 @@ class MongoCollection:
             self.collection.drop_index(UPGRADE_MARKER)
             self.ensure_indexes()
 
-    def current(self, partitions: PartitionSlice, hourly_layout: bool = False) -> dict[tuple[str, str], dict[str, dict]]:
-        """{(area, month): {_id: document}} for the slice, read as `mongo_sync.read_slice`
-        decides: by `_id` for a slice much smaller than the collection, else in one query.
-        While the collection may hold hourly documents, always in one query: their `_id`s
-        are not among the day documents' ids, and the sync deletes them as stale."""
-        found: dict[tuple[str, str], dict[str, dict]] = {}
+    def current(self, partitions: PartitionSlice, hourly_layout: bool = False) -> list[dict]:
+        """The slice's documents, read as `mongo_sync.read_slice` decides: by `_id` for a
+        slice much smaller than the collection, else in one query. While the collection
+        may hold hourly documents, always in one query: their `_id`s are not among the day
+        documents' ids, and the sync deletes them as stale."""
         # An empty collection (a first backfill) has nothing to compare with.
         if self.collection.find_one({}, {"_id": 1}) is None:
-            return found
-        documents = (
-            self.collection.find(partitions.mongo_filter(), batch_size=READ_BATCH) if hourly_layout
-            else read_partitions(self.collection, self.schema, partitions)
-        )
-        for doc in documents:
-            found.setdefault((doc["price_area"], doc["month"]), {})[doc["_id"]] = doc
-        return found
+            return []
+        if hourly_layout:
+            return list(self.collection.find(partitions.mongo_filter(), batch_size=READ_BATCH))
+        return read_partitions(self.collection, self.schema, partitions)
 
     def replace_slice(self, documents: list[dict], partitions: PartitionSlice, batch_size: int) -> dict[str, int]:
         # Hourly documents have no `day`: the unique index over it waits until they are gone.
         if not (upgrading := self.upgrading_from_hourly_documents()):
             self.ensure_indexes()
-        wanted: dict[tuple[str, str], list[dict]] = {}
-        for doc in documents:
-            wanted.setdefault((doc["price_area"], doc["month"]), []).append(doc)
-        current = self.current(partitions, hourly_layout=upgrading)
-        counts = {"inserted": 0, "replaced": 0, "unchanged": 0, "deleted": 0}
-        for pair in partitions.pairs:
-            for name, n in sync_documents(self.collection, current.get(pair, {}), wanted.get(pair, []), batch_size).items():
-                counts[name] += n
+        counts = sync_by_scope(self.collection, self.current(partitions, upgrading), documents, partition_of, batch_size)
         if upgrading:
             self.finish_upgrade()
         return counts

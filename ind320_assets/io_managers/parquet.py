@@ -3,7 +3,8 @@
 Built on Dagster's `UPathIOManager`, which owns the path layout
 (`<base>/<asset>/<month>/<area>.parquet`). We add what a single-run backfill
 needs: one output frame holding many partitions is split and written file by
-file, and loading many partitions returns one concatenated frame.
+file, and loading many partitions returns one concatenated frame. A file is
+never replaced by an older revision of its partition (`revisions.py`).
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from dagster import ConfigurableIOManagerFactory, InputContext, OutputContext, U
 from upath import UPath
 
 from ind320_assets.partition_slice import PartitionSlice
+from ind320_assets.revisions import REVISION_COLUMN
 
 
 class PartitionedParquetIOManager(UPathIOManager):
     extension = ".parquet"
 
     def dump_to_path(self, context: OutputContext, obj: pd.DataFrame, path: UPath) -> None:
+        if _stored_is_newer(path, obj):
+            context.log.info(f"{path} holds a newer revision than this run fetched: kept")
+            return
         # Write beside the target and rename into place, so a reader never
         # opens a half-written file.
         partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
@@ -46,6 +51,17 @@ class PartitionedParquetIOManager(UPathIOManager):
             frames = [loaded[key] for key in sorted(loaded)]
             return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         return loaded
+
+
+def _stored_is_newer(path: UPath, obj: pd.DataFrame) -> bool:
+    """Whether the file at `path` holds a later `last_updated_time` than `obj`. A check, then a
+    rename: two writers racing here may still leave the older file, but the stores
+    downstream never let it replace a newer revision (Cassandra's write times,
+    MongoDB's conditional replaces)."""
+    if obj.empty or REVISION_COLUMN not in obj or not path.exists():
+        return False
+    stored = pd.read_parquet(path, columns=[REVISION_COLUMN])[REVISION_COLUMN]
+    return not stored.empty and stored.max() > obj[REVISION_COLUMN].max()
 
 
 class ParquetIOManager(ConfigurableIOManagerFactory):

@@ -28,8 +28,9 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 
 from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS
-from ind320_assets.mongo_sync import READ_BATCH, read_slice, sync_documents
+from ind320_assets.mongo_sync import READ_BATCH, partition_of, read_slice, sync_by_scope
 from ind320_assets.partition_slice import PartitionSlice
+from ind320_assets.revisions import REVISION_FIELD
 from ind320_assets.views.computation import daily_totals, hourly_series, yearly_totals
 
 
@@ -70,13 +71,16 @@ def refresh_daily_totals(
     target = db[views.daily_totals]
     target.create_index([("price_area", ASCENDING), ("month", ASCENDING)], name="area_month")
     current = read_slice(target, partitions.mongo_filter(), possible_ids, possible_count)
-    return sync_documents(target, {doc["_id"]: doc for doc in current}, wanted)
+    return sync_by_scope(target, current, wanted, partition_of)
 
 
 def refresh_yearly_totals(db: Database, views: ViewCollections, partitions: PartitionSlice) -> dict[str, int]:
     """Recomputes each touched (area, year) from its daily totals, ~1,825 small documents each."""
     area_years = sorted({(p.price_area, str(p.month_start.year)) for p in partitions})
-    fields = ["price_area", *([views.group_column] if views.group_column else []), "day", *views.quantity_columns]
+    fields = [
+        "price_area", *([views.group_column] if views.group_column else []), "day", *views.quantity_columns,
+        REVISION_FIELD,
+    ]
     days = db[views.daily_totals].find(
         _any_of([{"price_area": a, "month": {"$gte": f"{y}-01", "$lte": f"{y}-12"}} for a, y in area_years]),
         {"_id": 0, **dict.fromkeys(fields, 1)},
@@ -84,8 +88,8 @@ def refresh_yearly_totals(db: Database, views: ViewCollections, partitions: Part
     )
     wanted = yearly_totals(days, views.group_column, views.quantity_columns)
     target = db[views.yearly_totals]
-    current = {doc["_id"]: doc for doc in target.find(_any_of([{"price_area": a, "year": y} for a, y in area_years]))}
-    return sync_documents(target, current, wanted)
+    current = target.find(_any_of([{"price_area": a, "year": y} for a, y in area_years]))
+    return sync_by_scope(target, current, wanted, lambda doc: (doc["price_area"], doc["year"]))
 
 
 def refresh_hourly_series(
@@ -97,4 +101,4 @@ def refresh_hourly_series(
     target = db[views.hourly_series]
     ids = [f"{area}|{month}" for area, month in partitions.pairs]
     current = read_slice(target, {"_id": {"$in": ids}}, ids, len(ids))
-    return sync_documents(target, {doc["_id"]: doc for doc in current}, wanted)
+    return sync_by_scope(target, current, wanted, partition_of)

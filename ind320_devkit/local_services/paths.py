@@ -13,7 +13,7 @@ LOCAL_DIR = Path(os.environ.get("LOCAL_SERVICES_DIR", PROJECT_ROOT / ".local"))
 RUN_DIR = LOCAL_DIR / "run"
 LOG_DIR = LOCAL_DIR / "logs"
 SPARK_JARS_DIR = LOCAL_DIR / "spark" / "jars"
-# The Dagster instance settings (concurrency pools) every DAGSTER_HOME of ours starts from.
+# The Dagster instance settings (run monitoring, no telemetry) every DAGSTER_HOME of ours starts from.
 INSTANCE_CONFIG = PROJECT_ROOT / "dagster.yaml"
 
 

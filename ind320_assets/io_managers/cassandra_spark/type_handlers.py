@@ -7,6 +7,7 @@ from pyspark.sql import DataFrame as SparkDataFrame
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
+from ind320_assets.revisions import REVISION_COLUMN
 from ind320_assets.row_schema import RowSchema
 
 
@@ -24,9 +25,9 @@ class PandasFrames:
         return session.createDataFrame(obj[schema.names], schema=schema.spark_schema())
 
     def keys(self, obj: pd.DataFrame, schema: RowSchema) -> pd.DataFrame:
-        """The primary key and the kWh of every row: what the guard, the stale-row
-        diff and the metadata need, and nothing more."""
-        return obj[[*schema.primary_key, *schema.quantity_columns]]
+        """The primary key, the revision and the kWh of every row: what the guard, the
+        stale-row diff and the metadata need, and nothing more."""
+        return obj[[*schema.primary_key, REVISION_COLUMN, *schema.quantity_columns]]
 
     def from_spark(self, frame: SparkDataFrame) -> pd.DataFrame:
         return spark_to_pandas(frame)
@@ -37,7 +38,7 @@ class SparkFrames:
         return obj.select(*schema.names)
 
     def keys(self, obj: SparkDataFrame, schema: RowSchema) -> pd.DataFrame:
-        return spark_to_pandas(obj.select(*schema.primary_key, *schema.quantity_columns))
+        return spark_to_pandas(obj.select(*schema.primary_key, REVISION_COLUMN, *schema.quantity_columns))
 
     def from_spark(self, frame: SparkDataFrame) -> SparkDataFrame:
         return frame
