@@ -72,8 +72,8 @@ def to_documents(frame: pd.DataFrame, schema: RowSchema) -> list[dict]:
     firsts = np.flatnonzero(keyed["_id"].ne(keyed["_id"].shift()).to_numpy())
     bounds = list(zip(firsts.tolist(), [*firsts[1:].tolist(), len(keyed)]))
     once = {f: keyed[f].to_numpy()[firsts].tolist() for f in ["_id", *day_fields(schema)]}
-    latest = np.maximum.reduceat(keyed[REVISION_COLUMN].astype("int64").to_numpy(), firsts)
-    once[REVISION_FIELD] = pd.to_datetime(latest, utc=True).to_pydatetime().tolist()
+    latest = np.maximum.reduceat(keyed[REVISION_COLUMN].dt.as_unit("ns").astype("int64").to_numpy(), firsts)
+    once[REVISION_FIELD] = pd.to_datetime(latest, unit="ns", utc=True).to_pydatetime().tolist()
     timestamps = {c.name for c in schema.columns if c.kind == "timestamp"}
     # Timestamps as datetimes, which pymongo encodes as BSON dates.
     hourly = {
