@@ -67,7 +67,8 @@ def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         partitions = PartitionSlice.from_keys(context.partition_keys)
         # A daily total has the `_id` of the base day document it sums: one per series and local day.
         ids, count = possible_ids(spec.stored_schema, partitions), possible_id_count(spec.stored_schema, partitions)
-        return _result(mongo, views.daily_totals, refresh_daily_totals(mongo.db(), views, partitions, stored, ids, count))
+        with mongo.answering() as db:
+            return _result(mongo, views.daily_totals, refresh_daily_totals(db, views, partitions, stored, ids, count))
 
     @asset(
         key=spec.key("yearly_totals"),
@@ -81,7 +82,8 @@ def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
     def yearly_totals(context: AssetExecutionContext, mongo: MongoResource) -> MaterializeResult:
         tag_run_worker(context)
         partitions = PartitionSlice.from_keys(context.partition_keys)
-        return _result(mongo, views.yearly_totals, refresh_yearly_totals(mongo.db(), views, partitions))
+        with mongo.answering() as db:
+            return _result(mongo, views.yearly_totals, refresh_yearly_totals(db, views, partitions))
 
     @asset(
         key=spec.key("hourly_series"),
@@ -97,6 +99,7 @@ def build_view_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
     def hourly_series(context: AssetExecutionContext, stored: pd.DataFrame, mongo: MongoResource) -> MaterializeResult:
         tag_run_worker(context)
         partitions = PartitionSlice.from_keys(context.partition_keys)
-        return _result(mongo, views.hourly_series, refresh_hourly_series(mongo.db(), views, partitions, stored))
+        with mongo.answering() as db:
+            return _result(mongo, views.hourly_series, refresh_hourly_series(db, views, partitions, stored))
 
     return [daily_totals, yearly_totals, hourly_series]

@@ -167,7 +167,8 @@ def build_elhub_assets(spec: ElhubAssetSpec) -> list[AssetsDefinition]:
         partitions = PartitionSlice.from_keys(context.partition_keys)
         rows = stored[spec.stored_schema.names]
         yield Output(rows)
-        stored_now = mongo_rows(mongo, spec.mongo_collection, spec.stored_schema, partitions)
+        with mongo.answering():
+            stored_now = mongo_rows(mongo, spec.mongo_collection, spec.stored_schema, partitions)
         yield matches("matches_cassandra", mongo_key, rows, stored_now, partitions, spec.stored_schema)
 
     return [raw_asset, cassandra_asset, mongo_asset]

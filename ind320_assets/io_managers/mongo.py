@@ -105,7 +105,8 @@ class _MongoIOManager(IOManager):
         target = self._collection(context.definition_metadata)
         partitions = PartitionSlice.from_keys(context.asset_partition_keys)
         partitions.guard(obj)
-        counts = target.replace_slice(to_documents(obj, target.schema), partitions, self.batch_size)
+        with self.mongo.answering():
+            counts = target.replace_slice(to_documents(obj, target.schema), partitions, self.batch_size)
         context.add_output_metadata({
             "dagster/row_count": len(obj),
             "dagster/table_name": f"{self.mongo.database}.{target.collection.name}",
@@ -119,4 +120,5 @@ class _MongoIOManager(IOManager):
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         source = self._collection(context.upstream_output.definition_metadata)
-        return source.read_slice(PartitionSlice.from_keys(context.asset_partition_keys))
+        with self.mongo.answering():
+            return source.read_slice(PartitionSlice.from_keys(context.asset_partition_keys))

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import unquote, urlsplit
 
 from dagster import ConfigurableResource
 from pydantic import PrivateAttr
 from pymongo import MongoClient
 from pymongo.database import Database
-from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
+from pymongo.errors import ConfigurationError, ConnectionFailure, OperationFailure, PyMongoError
 
 from ind320_assets.resources.errors import masked_uri, os_error_text, setting_failure
 
@@ -35,6 +37,16 @@ class MongoResource(ConfigurableResource):
                 raise self._failure(self._reason(client, error)) from error
             self._client = client
         return self._client[self.database]
+
+    @contextmanager
+    def answering(self) -> Iterator[Database]:
+        """The database for a block of work. A server that goes away during it fails the
+        step with the same one line naming `MONGO_URI` as one that never answered."""
+        db = self.db()
+        try:
+            yield db
+        except ConnectionFailure as error:
+            raise self._failure(self._reason(db.client, error)) from error
 
     def _reason(self, client: MongoClient, error: PyMongoError) -> str:
         hosts = ",".join(f"{host}:{port}" for host, port in client.topology_description.server_descriptions())
