@@ -111,22 +111,72 @@ def test_an_item_with_only_the_public_fields_is_read_from_its_id_link_and_meta()
     assert set(touched_partitions([first], current_time=NOW)) == {f"2024-10-01|{a}" for a in PRICE_AREAS}
 
 
+ITEM_LINK = "https://api.elhub.no/energy-data/v0/price-areas/NO3?dataset=PRODUCTION_PER_GROUP_MBA_HOUR&startDate=2021-03-01&endDate=2021-04-01"
+META = {"created": "2026-11-24T12:00:00+01:00", "lastUpdated": "2026-11-24T12:00:00+01:00"}
+MARCH_NO3 = Update(PRODUCTION.dataset_id, "NO3", pd.Timestamp("2021-02-28T23:00Z"), pd.Timestamp("2021-03-31T22:00Z"), T2 - pd.Timedelta(hours=1))
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        pytest.param(None, id="no attributes"),
+        pytest.param({}, id="empty attributes"),
+        pytest.param({"lastUpdated": "2026-11-24T12:00:00+01:00"}, id="only lastUpdated"),
+        pytest.param({"dataSet": "X", "area": "NO1", "from": "2021-03-05", "updatedAt": "2026"}, id="names the client does not know"),
+        pytest.param({"dataset": None, "priceArea": "", "startDate": "2021-03-01T00:00:00", "endDate": 20210401}, id="values it cannot read"),
+        pytest.param({"dataset": "production_per_group_mba_hour", "priceArea": "NO3", "startDate": "2021-03-01T00:00:00+01:00",
+                      "endDate": "2021-04-01T00:00:00+02:00", "lastUpdated": "2026-11-24T11:00:00Z"}, id="all of it"),
+    ],
+)  # fmt: skip
+def test_each_field_of_an_item_falls_back_on_its_own(attributes: dict | None) -> None:
+    """An attribute the client does not know, or cannot read, falls back to `id`, `links.href` and `meta`."""
+    item = {"type": "updates", "id": "20210301_production_per_group_mba_hour", "links": {"href": ITEM_LINK}}
+    if attributes is not None:
+        item["attributes"] = attributes
+    updates = parse_updates({"meta": META, "data": [item]})
+    assert updates == [MARCH_NO3] and updates.skipped == ()
+    assert touched_partitions(updates, PRODUCTION, current_time=NOW) == {"2021-03-01|NO3": MARCH_NO3.last_updated}
+
+
+def test_the_dataset_may_come_from_the_request_and_the_area_from_the_id() -> None:
+    # No type, no id, no dataset in the link: the dataset is the one the request asked for.
+    item = {"links": {"href": "https://api.elhub.no/energy-data/v0/price-areas/NO4?startDate=2021-03-05&endDate=2021-03-06"}}
+    document = {"meta": META, "links": {"self": "https://api.elhub.no/energy-data/v0/updates?dataset=consumption_per_group_mba_hour"},
+                "data": [item, {"type": "updates", "id": "20210305_consumption_per_group_mba_hour_NO4"}]}  # fmt: skip
+    one_day = Update(CONSUMPTION.dataset_id, "NO4", pd.Timestamp("2021-03-04T23:00Z"), pd.Timestamp("2021-03-05T23:00Z"), MARCH_NO3.last_updated)
+    assert parse_updates(document) == [one_day, one_day]
+
+
+@pytest.mark.parametrize(
+    ("item", "problem"),
+    [
+        ({"type": "price-areas", "id": "NO1"}, "type 'updates'"),
+        ({"type": "updates", "id": "garbage"}, "names no dataset"),
+        ({"type": "updates", "attributes": {"dataset": "X", "priceArea": "SE3", "startDate": "2021-03-01", "endDate": "2021-04-01"}}, "SE3"),
+        ({"type": "updates", "attributes": {"dataset": "X", "priceArea": "NO1", "startDate": "2021-04-01", "endDate": "2021-03-01"}}, "reversed"),
+        ({"type": "updates", "attributes": {"dataset": "X", "priceArea": "NO1", "startDate": "2021-03-01T00:00:00",
+                                            "endDate": "2021-04-01"}}, "offset"),
+        ({"type": "updates", "attributes": {"dataset": "X", "priceArea": "NO1", "endDate": "2021-04-01"}}, "names no startDate"),
+    ],
+)  # fmt: skip
+def test_an_item_that_names_no_partition_is_left_out_and_the_rest_is_read(item: dict, problem: str) -> None:
+    good = {"type": "updates", "id": "20210301_production_per_group_mba_hour", "links": {"href": ITEM_LINK}}
+    updates = parse_updates({"meta": META, "data": [good, item]})
+    assert updates == [MARCH_NO3]
+    (skipped,) = updates.skipped
+    assert skipped.startswith("data[1]") and problem in skipped
+
+
 @pytest.mark.parametrize(
     ("document", "problem"),
     [
         ([], "no `data` list"),
         ({"data": [], "links": {"next": "https://api.elhub.no/energy-data/v0/updates?page=2"}}, "paged"),
-        ({"data": [{"type": "price-areas", "id": "NO1"}]}, "type 'updates'"),
-        ({"data": [{"type": "updates", "attributes": {"dataset": "X", "priceArea": "NO1", "startDate": "2021-03-01T00:00:00",
-                                                     "endDate": "2021-04-01", "lastUpdated": "2026-01-01T00:00:00+01:00"}}]}, "offset"),
-        ({"data": [{"type": "updates", "attributes": {"dataset": "X", "priceArea": "SE3", "startDate": "2021-03-01",
-                                                     "endDate": "2021-04-01", "lastUpdated": "2026-01-01T00:00:00+01:00"}}]}, "SE3"),
-        ({"data": [{"type": "updates", "attributes": {"dataset": "X", "priceArea": "NO1", "startDate": "2021-04-01",
-                                                     "endDate": "2021-03-01", "lastUpdated": "2026-01-01T00:00:00+01:00"}}]}, "reversed"),
-        ({"data": [{"type": "updates", "id": "garbage"}]}, "YYYYMMDD_dataset"),
+        ({"data": [{"type": "updates", "id": "garbage"}, {"type": "price-areas"}]}, "none of its 2 item"),
     ],
 )  # fmt: skip
 def test_a_document_the_client_cannot_trust_is_refused(document: object, problem: str) -> None:
+    """A feed none of whose items can be read has changed its format: an empty answer would hide that."""
     with pytest.raises(ElhubDataError, match=problem):
         parse_updates(document)
 

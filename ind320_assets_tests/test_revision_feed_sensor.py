@@ -13,7 +13,7 @@ from ind320_assets.assets.datasets import PRODUCTION_SPEC, build_dataset_assets
 from ind320_assets.domain import PRODUCTION
 from ind320_assets.io_managers.parquet import ParquetIOManager
 from ind320_assets.resources.elhub import ElhubResource
-from ind320_assets.sensors.elhub_revisions import build_revision_sensor
+from ind320_assets.sensors.elhub_revisions import FEED_OVERLAP, build_revision_sensor
 from ind320_assets.sensors.revision_cursor import RevisionCursor
 from ind320_devkit.replay import Faults, ReplayServer
 from ind320_devkit.replay.server import API_PREFIX
@@ -64,11 +64,12 @@ def positioned_at(instant: str) -> str:
     return RevisionCursor(feed_since=pd.Timestamp(instant).tz_convert("UTC")).serialize()
 
 
-AN_HOUR_AGO = positioned_at("2026-11-24T11:00:00+01:00")  # nothing is published 11:00-12:00 Oslo
+# Read up to the replay's clock: a tick re-reads the hour before it, when nothing is published.
+UP_TO_NOW = positioned_at(REPLAY_NOW)
 
 
 def test_a_revision_of_an_old_month_is_picked_up_through_the_feed_alone(replay_server):
-    quiet = Tick(SENSOR, replay_server, AN_HOUR_AGO)
+    quiet = Tick(SENSOR, replay_server, UP_TO_NOW)
     assert quiet.run_requests == [] and "(1 request) names 0 partition(s)" in quiet.skipped
     assert quiet.requests == [(UPDATES_PATH, {"dataset": PRODUCTION.dataset_id, "lastUpdated": "2026-11-24T11:00:00+01:00"})]
 
@@ -81,17 +82,40 @@ def test_a_revision_of_an_old_month_is_picked_up_through_the_feed_alone(replay_s
     assert request.run_key == f"{PRODUCTION.dataset_id}:{OLD}:{stamp}"
     assert request.asset_selection == PRODUCTION_SPEC.asset_keys  # raw → Cassandra → MongoDB → views
     assert request.tags["elhub/revision"] == stamp
-    assert json.loads(picked.cursor)["feed"] == {"last_updated": stamp, "seen": [OLD]}
+    assert json.loads(picked.cursor)["feed"] == {"last_updated": stamp}
 
-    # The feed lists the revision again ("on or after"); the same revision is never requested twice.
+    # The overlap lists the revision again, under the same run key: Dagster drops a run key it has run.
     again = Tick(SENSOR, replay_server, picked.cursor)
-    assert again.run_requests == [] and [path for path, _ in again.requests] == [UPDATES_PATH]
-    assert "(1 request) names 1 partition(s), all requested already" in again.skipped
+    assert [r.run_key for r in again.run_requests] == [request.run_key]
+    assert [path for path, _ in again.requests] == [UPDATES_PATH]
+    assert json.loads(again.cursor) == json.loads(picked.cursor)
 
     # A later revision of the same partition is a new run key.
     replay_server.publish_revision(PRODUCTION.dataset_id, "2021-03", ["NO2"], factor=1.1)
     later = Tick(SENSOR, replay_server, again.cursor)
     assert later.keys == [OLD] and later.run_requests[0].run_key != request.run_key
+
+
+def test_a_late_item_behind_the_cursor_is_requested_once(replay_server):
+    """An item written before the latest one the feed showed, but listed only after it."""
+    first = replay_server.publish_revision(PRODUCTION.dataset_id, "2021-03", ["NO2"], factor=1.05)  # at 12:00
+    seen = Tick(SENSOR, replay_server, positioned_at("2026-11-24T11:30:00+01:00"))
+    assert seen.keys == [OLD] and json.loads(seen.cursor)["feed"]["last_updated"] == first.last_updated.isoformat()
+
+    late_stamp = pd.Timestamp("2026-11-24T11:40:00+01:00")
+    assert first.last_updated - FEED_OVERLAP < late_stamp < first.last_updated  # behind the cursor, inside the overlap
+    late = replay_server.publish_revision(PRODUCTION.dataset_id, "2022-05", ["NO1"], factor=0.9, last_updated=late_stamp)
+    late_key = f"{PRODUCTION.dataset_id}:2022-05-01|NO1:{late.last_updated.isoformat()}"
+    picked = Tick(SENSOR, replay_server, seen.cursor)
+    assert picked.requests[0][1]["lastUpdated"] == "2026-11-24T11:00:00+01:00"  # an hour before the cursor
+    issued = {r.run_key for r in seen.run_requests}
+    assert {r.run_key for r in picked.run_requests} - issued == {late_key}
+    assert json.loads(picked.cursor) == json.loads(seen.cursor)  # the late item does not move the cursor back
+
+    # The third tick lists both again, under run keys already issued: no new run (Dagster drops spent keys).
+    issued |= {r.run_key for r in picked.run_requests}
+    third = Tick(SENSOR, replay_server, picked.cursor)
+    assert {r.run_key for r in third.run_requests} <= issued and late_key in {r.run_key for r in third.run_requests}
 
 
 def test_a_lost_cursor_reloads_only_loaded_partitions_the_feed_shows_behind(replay_server, tmp_path):
@@ -140,7 +164,7 @@ def replay_without_feed():
 
 
 def test_a_feed_that_is_not_served_falls_back_to_the_lookback_and_says_so(replay_without_feed):
-    first = Tick(SHORT_SENSOR, replay_without_feed, AN_HOUR_AGO)
+    first = Tick(SHORT_SENSOR, replay_without_feed, UP_TO_NOW)
     # Nothing loaded, nothing fingerprinted yet: the look-back requests the month's five partitions.
     assert first.keys == [f"2026-11-01|NO{n}" for n in range(1, 6)]
     assert all(r.tags["elhub/source"] == "lookback" for r in first.run_requests)
@@ -152,14 +176,14 @@ def test_a_feed_that_is_not_served_falls_back_to_the_lookback_and_says_so(replay
     assert second.run_requests == []
     assert second.skipped.startswith("Fell back to look-back fingerprinting (/updates failed:")
     assert "HTTP 404" in second.skipped and "no revision in 2026-11..2026-11" in second.skipped
-    assert json.loads(second.cursor)["feed"]["last_updated"] == "2026-11-24T10:00:00+00:00"  # kept
+    assert json.loads(second.cursor)["feed"]["last_updated"] == "2026-11-24T11:00:00+00:00"  # kept
 
 
 def test_a_failing_feed_falls_back_and_the_feed_resumes_where_it_was(replay_server):
     replay_server.publish_revision(PRODUCTION.dataset_id, "2021-03", ["NO2"], factor=1.05)
     replay_server.publish_revision(PRODUCTION.dataset_id, "2026-11", ["NO3"], factor=1.05)
     replay_server.set_faults(Faults(server_error_first_n=2))  # both attempts at /updates fail
-    failed = Tick(SHORT_SENSOR, replay_server, AN_HOUR_AGO)
+    failed = Tick(SHORT_SENSOR, replay_server, UP_TO_NOW)
     assert [request.status for request in replay_server.requests] == [500, 503, 200]
     assert failed.keys == [f"2026-11-01|NO{n}" for n in range(1, 6)]  # the look-back reaches 2026-11 only
     assert any("HTTP 503" in line and "falling back" in line for line in failed.logged)
@@ -183,8 +207,10 @@ def test_a_failing_feed_falls_back_and_the_feed_resumes_where_it_was(replay_serv
                      RevisionCursor(fingerprints={"k": {"last_updated": "x", "rows": 1}}), id="version 1"),
         pytest.param('{"version": 2, "feed": {"last_updated": "2026-11-24T11:00:00"}}', RevisionCursor(),
                      id="a naive time is no position"),
+        pytest.param('{"version": 2, "feed": {"last_updated": "2026-11-24T11:00:00+01:00"}}',
+                     RevisionCursor(pd.Timestamp("2026-11-24T10:00:00Z")), id="version 2"),
         pytest.param('{"version": 2, "feed": {"last_updated": "2026-11-24T11:00:00+01:00", "seen": ["k", 3]}}',
-                     RevisionCursor(pd.Timestamp("2026-11-24T10:00:00Z"), frozenset({"k"})), id="version 2"),
+                     RevisionCursor(pd.Timestamp("2026-11-24T10:00:00Z")), id="version 2 with the old seen list"),
     ],
 )
 def test_the_cursor_reads_every_format_it_may_meet(raw, expected):

@@ -9,7 +9,7 @@ from ind320_assets.elhub.errors import ElhubApiError, ElhubDataError
 from ind320_assets.elhub.parsing import parse_price_areas
 from ind320_assets.elhub.report import FetchReport, FetchResult
 from ind320_assets.elhub.schema import empty_frame, frame_dtypes
-from ind320_assets.elhub.updates import UPDATES_PARAMETERS, Update, parse_updates, touched_partitions
+from ind320_assets.elhub.updates import UPDATES_PARAMETERS, Update, Updates, parse_updates, touched_partitions
 from ind320_assets.elhub.windows import DateWindow, expected_local_hours, month_windows
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "SENT_PARAMETERS",
     "UPDATES_PARAMETERS",
     "Update",
+    "Updates",
     "DateWindow",
     "ElhubApiError",
     "ElhubClient",

@@ -4,8 +4,9 @@
 maps them to the (month, price area) partition keys whose data changed, each
 with the latest `lastUpdated` that touched it. What is public about the feed and
 what is guessed is in docs/elhub_updates_api.md: the item's `attributes` are a
-guess, so an item without them is read from what the public example does show
-(`id`, `links.href`, `meta.lastUpdated`).
+guess, so each field falls back on its own to what the public example does show
+(`id`, `links.href`, `meta.lastUpdated`), and an item that still names no
+partition is left out and reported, not allowed to hide the rest of the feed.
 """
 
 from __future__ import annotations
@@ -57,17 +58,43 @@ def last_updated_param(since: datetime | pd.Timestamp) -> str:
     return stamp.tz_convert(OSLO_TZ).floor("s").isoformat()
 
 
-def parse_updates(document: Any) -> list[Update]:
-    """Validate one `/updates` document and return its items; `ElhubDataError` on anything else."""
+class Updates(list[Update]):
+    """The items of one `/updates` document, and why the ones left out could not be read.
+
+    A list, so `ElhubClient.updates` hands it on unchanged and callers that want
+    only the items need not know; `skipped` lets the sensor say what it left out.
+    """
+
+    def __init__(self, updates: Iterable[Update] = (), skipped: Iterable[str] = ()) -> None:
+        super().__init__(updates)
+        self.skipped = tuple(skipped)
+
+
+def parse_updates(document: Any) -> Updates:
+    """The items of one `/updates` document, each read field by field.
+
+    The item's shape beyond `id` and `links.href` is a guess, so one odd item is
+    left out (in `skipped`), not the whole feed: ElhubDataError only when the
+    document is not a feed, is paged, or none of its items can be read, which
+    means the format changed and the caller must not trust an empty answer.
+    """
     if not isinstance(document, dict) or not isinstance(document.get("data"), list):
         keys = sorted(document) if isinstance(document, dict) else type(document).__name__
         raise ElhubDataError(f"/updates response has no `data` list ({keys})")
-    links = document.get("links")
-    if isinstance(links, dict) and links.get("next"):
+    links = _mapping(document.get("links"))
+    if links.get("next"):
         # No paging is known; following it blindly could loop, ignoring it would miss updates.
         raise ElhubDataError(f"/updates response is paged (links.next = {links['next']!r}); paging is not supported")
-    meta = document.get("meta") if isinstance(document.get("meta"), dict) else {}
-    return [_update(item, position, meta) for position, item in enumerate(document["data"])]
+    context = _DocumentContext(_mapping(document.get("meta")), _query(links.get("self")).get("dataset"))
+    updates, skipped = [], []
+    for position, item in enumerate(document["data"]):
+        try:
+            updates.append(_update(item, context))
+        except ValueError as err:
+            skipped.append(f"data[{position}] {err}: {str(item)[:200]}")
+    if skipped and not updates:
+        raise ElhubDataError(f"/updates: none of its {len(skipped)} item(s) can be read; the first: {skipped[0]}")
+    return Updates(updates, skipped)
 
 
 def touched_partitions(
@@ -99,54 +126,89 @@ def touched_partitions(
     return {key: latest[key] for key in PartitionSlice.from_keys(latest).keys}
 
 
-def _update(item: Any, position: int, meta: dict[str, Any]) -> Update:
-    if not isinstance(item, dict) or item.get("type") != "updates":
-        raise ElhubDataError(f"/updates data[{position}] is not an item of type 'updates': {str(item)[:200]}")
-    try:
-        attributes = item.get("attributes")
-        if isinstance(attributes, dict):
-            update = _from_attributes(attributes)
-        else:
-            update = _from_id_and_link(item, meta)
-    except (KeyError, TypeError, ValueError) as err:
-        raise ElhubDataError(f"/updates data[{position}] cannot be read ({err}): {str(item)[:300]}") from err
-    if update.price_area is not None and update.price_area not in PRICE_AREAS:
-        raise ElhubDataError(f"/updates data[{position}] names price area {update.price_area!r}: {str(item)[:300]}")
+@dataclass(frozen=True)
+class _DocumentContext:
+    """What the whole document says that an item may leave out."""
+
+    meta: dict[str, Any]
+    dataset: str | None  # from `links.self`, when the request named one
+
+
+def _update(item: Any, document: _DocumentContext) -> Update:
+    """One item; each field from the first source that has it, ValueError when a field has none.
+
+    Sources, best first: the (guessed) `attributes`; the public `links.href` to
+    `/price-areas` (area in the path, `dataset`, `startDate`, `endDate` in the query);
+    the public `id` (`YYYYMMDD_dataset`, maybe `_NOx`); the document's `links.self`
+    and `meta.lastUpdated`.
+    """
+    if not isinstance(item, dict) or item.get("type", "updates") != "updates":
+        raise ValueError("is not an item of type 'updates'")
+    attributes = _mapping(item.get("attributes"))
+    href = str(_mapping(item.get("links")).get("href") or "")
+    query = _query(href)
+    path = urlsplit(href).path
+    href_area = path.rsplit("/price-areas", 1)[-1].strip("/") if "/price-areas" in path else ""
+    id_match = _ITEM_ID.match(str(item.get("id", "")))
+    id_dataset, id_area, day = (id_match[2], id_match[3], _id_day(id_match[1])) if id_match else (None, None, None)
+    day_start = local_midnight_utc(day) if day else None
+    day_end = local_midnight_utc(day + timedelta(days=1)) if day else None
+
+    dataset = _first("dataset", attributes.get("dataset"), id_dataset, query.get("dataset"), document.dataset)
+    area = _first_present(attributes.get("priceArea"), href_area, id_area)
+    if area is not None and area not in PRICE_AREAS:
+        raise ValueError(f"names price area {area!r}")
+    update = Update(
+        dataset_id=str(dataset).upper(),
+        price_area=area,  # None: nothing names an area, so it may touch every area
+        start=_first_instant("startDate", attributes.get("startDate"), query.get("startDate"), day_start),
+        end=_first_instant("endDate", attributes.get("endDate"), query.get("endDate"), day_end),
+        last_updated=_first_instant("lastUpdated", attributes.get("lastUpdated"), document.meta.get("lastUpdated")),
+    )
     if not update.start < update.end:
-        raise ElhubDataError(f"/updates data[{position}] has an empty or reversed period: {str(item)[:300]}")
+        raise ValueError("has an empty or reversed period")
     return update
 
 
-def _from_attributes(attributes: dict[str, Any]) -> Update:
-    """The replay's (guessed) item: every field spelled out."""
-    return Update(
-        dataset_id=str(attributes["dataset"]).upper(),
-        price_area=attributes.get("priceArea"),
-        start=_instant(attributes["startDate"], "startDate"),
-        end=_instant(attributes["endDate"], "endDate"),
-        last_updated=_instant(attributes["lastUpdated"], "lastUpdated"),
-    )
+def _id_day(digits: str) -> date | None:
+    try:
+        return datetime.strptime(digits, "%Y%m%d").date()
+    except ValueError:
+        return None
 
 
-def _from_id_and_link(item: dict[str, Any], meta: dict[str, Any]) -> Update:
-    """An item as far as the public example shows it: `id`, a `links.href` to `/price-areas`."""
-    match = _ITEM_ID.match(str(item["id"]))
-    if match is None:
-        raise ValueError(f"id {item['id']!r} is not YYYYMMDD_dataset")
-    day = datetime.strptime(match[1], "%Y%m%d").date()
-    href = (item.get("links") or {}).get("href", "")
-    split = urlsplit(href)
-    tail = split.path.rsplit("/price-areas", 1)[-1].strip("/") if "/price-areas" in split.path else ""
-    query = {name: values[-1] for name, values in parse_qs(split.query).items()}
-    start = _instant(query["startDate"], "startDate") if "startDate" in query else local_midnight_utc(day)
-    end = _instant(query["endDate"], "endDate") if "endDate" in query else local_midnight_utc(day + timedelta(days=1))
-    return Update(
-        dataset_id=match[2].upper(),
-        price_area=tail or match[3],
-        start=start,
-        end=end,
-        last_updated=_instant(meta["lastUpdated"], "meta.lastUpdated"),
-    )
+def _first_present(*candidates: Any) -> Any:
+    return next((value for value in candidates if value), None)
+
+
+def _first(name: str, *candidates: Any) -> Any:
+    value = _first_present(*candidates)
+    if value is None:
+        raise ValueError(f"names no {name}")
+    return value
+
+
+def _first_instant(name: str, *candidates: Any) -> pd.Timestamp:
+    """The first candidate that reads as an instant: an unreadable one falls back to the next."""
+    problems = []
+    for raw in candidates:
+        if isinstance(raw, pd.Timestamp):
+            return raw
+        if raw:
+            try:
+                return _instant(raw, name)
+            except ValueError as err:
+                problems.append(str(err))
+    raise ValueError("; ".join(problems) or f"names no {name}")
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _query(url: Any) -> dict[str, str]:
+    """The last value of each query parameter of `url`."""
+    return {name: values[-1] for name, values in parse_qs(urlsplit(str(url or "")).query).items()}
 
 
 def _instant(raw: Any, name: str) -> pd.Timestamp:

@@ -3,25 +3,28 @@
 Version 2 (written now):
 
     {"version": 2,
-     "feed": {"last_updated": "2026-11-24T11:00:00+00:00", "seen": ["2021-03-01|NO2"]},
+     "feed": {"last_updated": "2026-11-24T11:00:00+00:00"},
      "fingerprints": {...}}
 
-- `feed.last_updated`: the latest `lastUpdated` the feed has shown (UTC); the next
-  tick asks for what changed on or after it. `feed.seen`: the partitions already
-  requested at exactly that instant, since "on or after" lists them again.
+- `feed.last_updated`: the latest `lastUpdated` the feed has shown (UTC). The next
+  tick reads the feed from a little before it (`FEED_OVERLAP` in the sensor), so
+  the items it lists again need no bookkeeping here: their `run_key` is spent,
+  and Dagster drops a run request whose `run_key` it has run.
 - `fingerprints`: only after a tick that fell back to look-back fingerprinting
   (the feed failed): what that tick saw, so neither the next fallback nor the feed,
   once it answers again, requests the same revision twice.
 
-Version 1 (the look-back sensor before the feed) held only `{"fingerprints": ...}`:
-it is read as fingerprints without a feed position. Anything unreadable is a lost
-cursor. Neither is an error: the sensor knows what to do without a position.
+Earlier version-2 cursors also held `feed.seen` (the partitions requested at
+exactly `last_updated`); it is ignored. Version 1 (the look-back sensor before
+the feed) held only `{"fingerprints": ...}`: it is read as fingerprints without
+a feed position. Anything unreadable is a lost cursor. Neither is an error: the
+sensor knows what to do without a position.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -34,7 +37,6 @@ CURSOR_VERSION = 2
 @dataclass(frozen=True)
 class RevisionCursor:
     feed_since: pd.Timestamp | None = None  # UTC; None: no position (first tick, lost, or version 1)
-    feed_seen: frozenset[str] = field(default_factory=frozenset)
     fingerprints: Fingerprints | None = None
 
     @classmethod
@@ -53,28 +55,23 @@ class RevisionCursor:
             return cls(fingerprints=fingerprints)
         if version != CURSOR_VERSION:
             return cls()
-        since, seen = _feed_position(value.get("feed"))
-        return cls(feed_since=since, feed_seen=seen, fingerprints=fingerprints)
+        return cls(feed_since=_feed_position(value.get("feed")), fingerprints=fingerprints)
 
     def serialize(self) -> str:
         value: dict[str, Any] = {"version": CURSOR_VERSION}
         if self.feed_since is not None:
-            value["feed"] = {"last_updated": self.feed_since.isoformat(), "seen": sorted(self.feed_seen)}
+            value["feed"] = {"last_updated": self.feed_since.isoformat()}
         if self.fingerprints is not None:
             value["fingerprints"] = self.fingerprints
         return json.dumps(value, sort_keys=True)
 
 
-def _feed_position(feed: Any) -> tuple[pd.Timestamp | None, frozenset[str]]:
-    """(last_updated, seen) of a version-2 `feed` object; (None, empty) when it cannot be read."""
+def _feed_position(feed: Any) -> pd.Timestamp | None:
+    """`last_updated` of a version-2 `feed` object; None when it cannot be read."""
     if not isinstance(feed, dict):
-        return None, frozenset()
+        return None
     try:
         since = pd.Timestamp(feed["last_updated"])
     except (KeyError, TypeError, ValueError):
-        return None, frozenset()
-    if since.tzinfo is None:
-        return None, frozenset()
-    seen = feed.get("seen")
-    keys = frozenset(key for key in seen if isinstance(key, str)) if isinstance(seen, list) else frozenset()
-    return since.tz_convert("UTC"), keys
+        return None
+    return since.tz_convert("UTC") if since.tzinfo is not None else None
