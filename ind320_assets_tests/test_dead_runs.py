@@ -131,3 +131,18 @@ def test_a_lookback_tick_fails_the_dead_run_and_still_requests_every_partition(r
     assert any(line.startswith(f"Dead run: run {dead.run_id}") for line in tick.logged)
     assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
     assert instance.get_run_by_id(alive.run_id).status == DagsterRunStatus.STARTED
+
+
+def test_a_dead_run_the_sensor_requested_is_requested_again_under_a_new_run_key(replay_server, dead_worker: str) -> None:  # noqa: F811
+    instance = DagsterInstance.ephemeral()
+    revision = "2026-11-20T08:00:00+00:00"
+    dead = instance.create_run_for_job(
+        DEFS.resolve_job_def("production"), status=DagsterRunStatus.STARTED,
+        tags={"dagster/partition": "2021-03-01|NO2", WORKER_TAG: dead_worker, "elhub/revision": revision},
+    )
+
+    tick = Tick(SENSOR, replay_server, UP_TO_NOW, instance)
+    (request,) = tick.run_requests
+    assert request.partition_key == "2021-03-01|NO2" and request.tags["elhub/revision"] == revision
+    assert request.run_key.endswith(f":after:{dead.run_id}")  # the dead run's own key is spent
+    assert any(line.endswith("requested again; a rerun converges") for line in tick.logged)

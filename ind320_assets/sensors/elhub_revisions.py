@@ -90,28 +90,38 @@ def oslo_now() -> pd.Timestamp:
 
 
 def revision_request(
-    spec: ElhubAssetSpec, key: str, last_updated: str, source: str, rows: int | None = None
+    spec: ElhubAssetSpec, key: str, last_updated: str, source: str, rows: int | None = None, after: str | None = None
 ) -> RunRequest:
-    """A run of all of the dataset's assets for one revision of one partition."""
+    """A run of all of the dataset's assets for one revision of one partition; `after` names
+    the dead run it replaces, whose `run_key` is spent."""
     tags = {"elhub/revision": last_updated, "elhub/source": source}
     if rows is not None:
         tags["elhub/rows"] = str(rows)
     return RunRequest(
-        run_key=run_key(spec.dataset.dataset_id, key, last_updated, rows),
+        run_key=run_key(spec.dataset.dataset_id, key, last_updated, rows) + (f":after:{after}" if after else ""),
         partition_key=key,
         asset_selection=spec.asset_keys,
         tags=tags,
     )
 
 
-def fail_dead_dataset_runs(context: SensorEvaluationContext, spec: ElhubAssetSpec, sensor_name: str) -> list[str]:
-    """Marks failed the dataset's in-progress runs whose worker is gone; one note (and log line) each."""
-    notes = []
+def fail_dead_dataset_runs(
+    context: SensorEvaluationContext, spec: ElhubAssetSpec, sensor_name: str
+) -> tuple[list[str], list[RunRequest]]:
+    """Marks failed the dataset's in-progress runs whose worker is gone; one note (and log line)
+    each, and a new request for each that a revision sensor had requested: its `run_key` is
+    spent, and without a new one that revision would never load."""
+    notes, requests = [], []
     for dead in fail_dead_runs(context.instance, spec.asset_keys, by=f"sensor {sensor_name}"):
-        partition = dead.run.tags.get("dagster/partition", "no partition")
+        tags = dead.run.tags
+        partition = tags.get("dagster/partition", "no partition")
         notes.append(f"run {dead.run.run_id} ({partition}) failed: its worker {dead.worker} is gone")
+        revision = tags.get("elhub/revision")
+        if revision is not None and "dagster/partition" in tags:
+            requests.append(revision_request(spec, partition, revision, "dead run", after=dead.run.run_id))
+            notes[-1] += ", requested again"
         context.log.warning(f"Dead run: {notes[-1]}; a rerun converges")
-    return notes
+    return notes, requests
 
 
 def revision_tick(
@@ -222,8 +232,14 @@ def lookback_tick(
     return SensorResult(run_requests=requests, cursor=next_cursor)
 
 
-def with_notes(outcome: TickOutcome, notes: Sequence[str]) -> TickOutcome:
-    """A skipped tick's reason with `notes` added, so the UI's tick list shows them too."""
+def with_notes(outcome: TickOutcome, notes: Sequence[str], requests: Sequence[RunRequest] = ()) -> TickOutcome:
+    """The tick's outcome with the `requests` of dead runs added, and a skipped tick's reason
+    with `notes` added, so the UI's tick list shows them too."""
+    if requests:
+        if isinstance(outcome, SkipReason):
+            # The skipping tick has stored its cursor already (`context.update_cursor`).
+            return SensorResult(run_requests=list(requests))
+        return SensorResult(run_requests=[*(outcome.run_requests or []), *requests], cursor=outcome.cursor)
     if not notes or not isinstance(outcome, SkipReason):
         return outcome
     return SkipReason(f"{outcome.skip_message}; {'; '.join(notes)}")
@@ -253,11 +269,11 @@ def build_revision_sensor(
         default_status=default_status,
     )
     def revision_sensor(context: SensorEvaluationContext, elhub: ElhubResource):
-        dead = fail_dead_dataset_runs(context, spec, sensor_name)
+        dead, requests = fail_dead_dataset_runs(context, spec, sensor_name)
         current = now()
         months = lookback_months(current.date(), lookback)
         outcome = revision_tick(context, spec, elhub, RevisionCursor.parse(context.cursor), months, current)
-        return with_notes(outcome, dead)
+        return with_notes(outcome, dead, requests)
 
     return revision_sensor
 
