@@ -20,15 +20,21 @@ def materialize_command(*args: str) -> list[str]:
     return [DAGSTER, "asset", "materialize", "-m", "ind320_assets.definitions", *args]
 
 
+def cli_environment(elhub_url: str, keyspace: str, database: str, root: Path) -> dict[str, str]:
+    """The environment of one Dagster instance: an Elhub URL, the stores, and under `root` its raw
+    dir and a DAGSTER_HOME with the project's dagster.yaml. Two roots make two instances."""
+    return {
+        **os.environ,
+        "ELHUB_API_URL": elhub_url,
+        "CASSANDRA_KEYSPACE": keyspace,
+        "MONGO_DB": database,
+        "ELHUB_RAW_DIR": str(root / "raw"),
+        "DAGSTER_HOME": str(prepare_dagster_home(root / "dagster_home")),
+        "SPARK_DRIVER_MEMORY": "1g",
+    }
+
+
 @pytest.fixture
 def cli_env(replay, cassandra_keyspace, mongo, tmp_path) -> dict[str, str]:
     """The replay, keyspace and database of the test; a DAGSTER_HOME with the project's dagster.yaml."""
-    return {
-        **os.environ,
-        "ELHUB_API_URL": replay.url,
-        "CASSANDRA_KEYSPACE": cassandra_keyspace,
-        "MONGO_DB": mongo.database,
-        "ELHUB_RAW_DIR": str(tmp_path / "raw"),
-        "DAGSTER_HOME": str(prepare_dagster_home(tmp_path / "dagster_home")),
-        "SPARK_DRIVER_MEMORY": "1g",
-    }
+    return cli_environment(replay.url, cassandra_keyspace, mongo.database, tmp_path)
