@@ -9,12 +9,13 @@ Europe/Oslo), the day's hours as parallel arrays in start-time order, one
 element per row: 24 of them, 23 or 25 on the days clocks change.
 
     {_id: "NO1|hydro|2021-03-28", price_area: "NO1", month: "2021-03",
-     production_group: "hydro", day: "2021-03-28", revision: <latest last_updated_time>,
+     production_group: "hydro", day: "2021-03-28",
+     revision: <latest last_updated_time>, revision_sum: <their sum, ms>,
      start_time: [23 UTC datetimes], end_time: [...], last_updated_time: [...],
      quantity_kwh: [23 numbers]}
 
-`revision` orders writers (`revisions.py`): a document is only ever replaced by
-one whose revision is not older (`mongo_sync`).
+`revision` and `revision_sum` order writers (`revisions.py`): a document is only
+ever replaced by one whose `revision_sum` is not smaller (`mongo_sync`).
 
 A local day lies in one local month, so every document belongs to one partition
 (`price_area`, `month`), and the `_id`s a partition can hold are its series'
@@ -34,7 +35,7 @@ from pymongo.collection import Collection
 
 from ind320_assets.mongo_sync import read_slice
 from ind320_assets.partition_slice import local_day_label
-from ind320_assets.revisions import REVISION_COLUMN, REVISION_FIELD
+from ind320_assets.revisions import REVISION_COLUMN, REVISION_FIELD, REVISION_SUM_FIELD, revision_ms
 from ind320_assets.row_schema import PARTITION_COLUMNS, RowSchema
 
 if TYPE_CHECKING:
@@ -72,8 +73,9 @@ def to_documents(frame: pd.DataFrame, schema: RowSchema) -> list[dict]:
     firsts = np.flatnonzero(keyed["_id"].ne(keyed["_id"].shift()).to_numpy())
     bounds = list(zip(firsts.tolist(), [*firsts[1:].tolist(), len(keyed)]))
     once = {f: keyed[f].to_numpy()[firsts].tolist() for f in ["_id", *day_fields(schema)]}
-    latest = np.maximum.reduceat(keyed[REVISION_COLUMN].dt.as_unit("ns").astype("int64").to_numpy(), firsts)
-    once[REVISION_FIELD] = pd.to_datetime(latest, unit="ns", utc=True).to_pydatetime().tolist()
+    revisions = revision_ms(keyed[REVISION_COLUMN]).to_numpy()
+    once[REVISION_FIELD] = pd.to_datetime(np.maximum.reduceat(revisions, firsts), unit="ms", utc=True).to_pydatetime().tolist()
+    once[REVISION_SUM_FIELD] = np.add.reduceat(revisions, firsts).tolist()
     timestamps = {c.name for c in schema.columns if c.kind == "timestamp"}
     # Timestamps as datetimes, which pymongo encodes as BSON dates.
     hourly = {

@@ -9,8 +9,9 @@ revision replace a newer one (`revisions.py`):
    (`plan_sync`, a pure function);
 2. insert new documents; an `_id` another writer inserted meanwhile is
    treated as changed;
-3. replace changed ones in place, by `_id`, only where the stored `revision`
-   is not newer than the wanted one; unchanged documents are not touched;
+3. replace changed ones in place, by `_id`, only where the stored
+   `revision_sum` is not larger than the wanted one; unchanged documents are
+   not touched;
 4. delete the current documents whose `_id` is no longer wanted, only where
    their `revision` is not newer than the writer's view (the latest revision
    it wants): a newer document was written by a writer that saw more.
@@ -31,7 +32,7 @@ from pymongo import DeleteOne, ReplaceOne
 from pymongo.collection import Collection
 from pymongo.errors import BulkWriteError, OperationFailure
 
-from ind320_assets.revisions import REVISION_FIELD
+from ind320_assets.revisions import REVISION_FIELD, REVISION_SUM_FIELD
 
 # Documents per reply when reading many. FerretDB re-runs its per-document filter
 # for every getMore; with the driver's default batches a year of production took
@@ -94,7 +95,8 @@ def sync_documents(
     # the dev kit's FerretDB gives it an index (services/ferretdb/idindex.go).
     for batch in batches([*plan.changed, *already_there], WRITE_COMMAND):
         result = collection.bulk_write(
-            [ReplaceOne(not_newer_than(d["_id"], d[REVISION_FIELD]), d) for d in batch], ordered=False
+            [ReplaceOne(not_above(d["_id"], REVISION_SUM_FIELD, d[REVISION_SUM_FIELD]), d) for d in batch],
+            ordered=False,
         )
         replaced += result.matched_count
         kept += len(batch) - result.matched_count
@@ -102,7 +104,7 @@ def sync_documents(
     deleted = 0
     # A writer that wants nothing has seen nothing: it deletes nothing.
     for batch in batches(plan.stale_ids if seen_until is not None else [], WRITE_COMMAND):
-        result = collection.bulk_write([DeleteOne(not_newer_than(i, seen_until)) for i in batch], ordered=False)
+        result = collection.bulk_write([DeleteOne(not_above(i, REVISION_FIELD, seen_until)) for i in batch], ordered=False)
         deleted += result.deleted_count
         kept += len(batch) - result.deleted_count
     return {
@@ -137,10 +139,10 @@ def partition_of(doc: dict) -> tuple[str, str]:
     return doc["price_area"], doc["month"]
 
 
-def not_newer_than(_id: str, revision: object) -> dict:
-    """The document `_id` unless its stored revision is newer; one written before
+def not_above(_id: str, field: str, value: object) -> dict:
+    """The document `_id` unless its stored `field` is above `value`; one written before
     documents carried revisions has none, and matches."""
-    return {"_id": _id, REVISION_FIELD: {"$not": {"$gt": revision}}}
+    return {"_id": _id, field: {"$not": {"$gt": value}}}
 
 
 def _insert_new(collection: Collection, documents: list[dict]) -> list[dict]:

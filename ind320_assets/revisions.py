@@ -6,7 +6,12 @@ store keeps that one, whichever run writes last (README, "Newest revision wins")
 - Cassandra: each row is written with `cassandra_write_time(last_updated_time)`
   as its cell write time, and Cassandra keeps the cell with the highest;
 - MongoDB: a document carries `revision`, its rows' latest `last_updated_time`,
-  and is replaced only where the stored `revision` is not newer;
+  and `revision_sum`, the sum of them; it is replaced only where the stored
+  `revision_sum` is not larger. Each row only ever moves to a newer revision, so
+  a document built later holds every row at least as new, and a larger sum. A
+  document built from a read in the middle of another run's write mixes two
+  revisions: it has the newer `revision` but a smaller sum than the complete
+  one, so it can never replace it;
 - a withdrawn row or document is deleted only by a writer whose partition
   revision (its latest `last_updated_time` in that partition) is not older
   than the row, and in Cassandra with that revision as the tombstone's time.
@@ -28,6 +33,7 @@ from ind320_assets.partition_slice import PartitionSlice
 REVISIONS_METADATA_KEY = "revisions"
 REVISION_COLUMN = "last_updated_time"  # every row's revision
 REVISION_FIELD = "revision"  # a MongoDB document's revision: its rows' latest
+REVISION_SUM_FIELD = "revision_sum"  # and the sum of its rows' revisions, in ms: orders replaces
 
 # Cassandra write times are microseconds, by convention since the epoch, and the
 # driver's own writes use the wall clock. Revisions are written this far above
@@ -40,6 +46,11 @@ REVISION_WRITE_TIME_BASE = 1 << 60
 def cassandra_write_time(last_updated: pd.Series) -> pd.Series:
     """The Cassandra write time (int64 microseconds) of rows with these `last_updated_time`s."""
     return last_updated.dt.as_unit("us").astype("int64") + REVISION_WRITE_TIME_BASE
+
+
+def revision_ms(last_updated: pd.Series) -> pd.Series:
+    """Revisions as int64 milliseconds since the epoch, the unit of a document's `revision_sum`."""
+    return last_updated.dt.as_unit("ms").astype("int64")
 
 
 def partition_revisions(stored_rows: pd.DataFrame) -> dict[tuple[str, str], pd.Timestamp]:

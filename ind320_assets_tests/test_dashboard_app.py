@@ -27,7 +27,8 @@ def month_rows(month: str, kwh: dict[str, float | None], area: str = "NO1") -> p
     first = pd.Timestamp(f"{month}-01", tz=OSLO_TZ)
     hours = pd.date_range(first, first + pd.offsets.MonthBegin(1), freq="h", inclusive="left").tz_convert("UTC")
     return pd.DataFrame([
-        {"price_area": area, "month": month, GROUP: group, "start_time": t, "quantity_kwh": value}
+        {"price_area": area, "month": month, GROUP: group, "start_time": t, "quantity_kwh": value,
+         "last_updated_time": pd.Timestamp("2024-12-20 09:35:40", tz="UTC")}
         for group, value in kwh.items() for t in hours if value is not None
     ])
 

@@ -154,11 +154,12 @@ def test_the_views_sum_each_quantity_column_per_area_and_day_and_year():
     assert daily["NO1|2021-03-28"] == {
         "_id": "NO1|2021-03-28", "price_area": "NO1", "day": "2021-03-28", "month": "2021-03", "year_key": "NO1|2021",
         **{c: kwh_total(dst_day[c]) for c in quantities}, "revision": REVISION,
+        "revision_sum": REVISION.value // 10**6 * 23,
     }
     (year,) = yearly_totals(daily.values(), None, quantities)
     assert year == {
         "_id": "NO1|2021", "price_area": "NO1", "year": "2021", **{c: kwh_total(rows[c]) for c in quantities},
-        "revision": REVISION,
+        "revision": REVISION, "revision_sum": REVISION.value // 10**6 * 743,
     }
     (series,) = hourly_series(rows, None, quantities)
     assert (series["_id"], len(series["start_time"]), sorted(series["series"])) == ("NO1|2021-03", 743, sorted(quantities))

@@ -62,8 +62,10 @@ def test_a_dataset_without_groups_has_one_document_per_area_and_day():
     })[EXCHANGE_ROWS.names].astype(EXCHANGE_ROWS.pandas_dtypes())
     documents = to_documents(rows, EXCHANGE_ROWS)
     assert [d["_id"] for d in documents] == ["NO2|2021-02-01", "NO2|2021-02-02"]
-    assert sorted(documents[0]) == sorted(["_id", "price_area", "month", "day", "revision", *EXCHANGE_ROWS.names[2:]])
+    assert sorted(documents[0]) == sorted(
+        ["_id", "price_area", "month", "day", "revision", "revision_sum", *EXCHANGE_ROWS.names[2:]])
     assert documents[0]["revision"] == hours[23]  # the latest last_updated_time of the day's hours
+    assert documents[0]["revision_sum"] == sum(t.value // 10**6 for t in hours[:24])
     pd.testing.assert_frame_equal(to_rows(documents, EXCHANGE_ROWS), rows)
 
 

@@ -116,3 +116,17 @@ def test_mongodb_a_stale_writer_deletes_no_document_newer_than_what_it_saw(mongo
     counts = sync_documents(collection, stored_documents(collection), older)
     assert counts["deleted"] == 0 and counts["kept_newer"] == len(with_solar)
     assert set(stored_documents(collection)) == {d["_id"] for d in with_solar}
+
+
+@pytest.mark.parametrize("order", ["mixed last", "complete last"])
+def test_mongodb_a_document_read_mid_write_never_replaces_the_complete_newer_one(mongo_db, revision_n, order):
+    """A stale run reading Cassandra while a newer run writes it sees some hours at N+1 and
+    some at N: its documents have the newer `revision`, but the complete ones must win."""
+    collection = mongo_db["revision_writes"]
+    newer = revised(revision_n)
+    mixed = newer.where(newer["start_time"].dt.hour % 2 == 0, revision_n)
+    complete, partial = to_documents(newer, SCHEMA), to_documents(mixed, SCHEMA)
+    for documents in ([complete, partial] if order == "mixed last" else [partial, complete]):
+        sync_documents(collection, stored_documents(collection), documents)
+    assert {i: d["quantity_kwh"] for i, d in stored_documents(collection).items()} == {
+        d["_id"]: d["quantity_kwh"] for d in complete}

@@ -38,7 +38,7 @@ def test_a_daily_total_sums_every_local_hour_of_its_day_exactly(month, day, hour
         assert docs[f"NO1|{group}|{day}"] == {
             "_id": f"NO1|{group}|{day}", "price_area": "NO1", GROUP: group, "day": day,
             "quantity_kwh": round(math.fsum([value] * hours), 3), "month": month, "year_key": f"NO1|{group}|2021",
-            "revision": REVISION,
+            "revision": REVISION, "revision_sum": REVISION.value // 10**6 * hours,
         }
     assert docs[f"NO1|hydro|{day}"]["quantity_kwh"] == round(0.1 * hours, 3)
 
@@ -64,7 +64,8 @@ def test_yearly_totals_are_the_exact_sum_of_the_daily_totals():
     yearly = yearly_totals(daily_totals(rows, GROUP), GROUP)
     assert yearly == [
         {"_id": f"NO1|{group}|2021", "price_area": "NO1", GROUP: group, "year": "2021",
-         "quantity_kwh": round(math.fsum(rows.loc[rows[GROUP] == group, "quantity_kwh"]), 3), "revision": REVISION}
+         "quantity_kwh": round(math.fsum(rows.loc[rows[GROUP] == group, "quantity_kwh"]), 3), "revision": REVISION,
+         "revision_sum": REVISION.value // 10**6 * (743 + 745 + 720)}
         for group in sorted(KWH)
     ]
     assert yearly[1]["quantity_kwh"] == round(0.1 * (743 + 745 + 720), 3)
@@ -81,6 +82,19 @@ def test_a_view_document_s_revision_is_the_latest_of_the_rows_it_sums():
     assert {d["_id"]: d["revision"] for d in yearly_totals(daily_totals(rows, GROUP), GROUP)} == {
         "NO1|*|2021": REVISION, "NO1|hydro|2021": later}
     assert hourly_series(rows, GROUP)[0]["revision"] == later
+
+
+def test_a_document_built_from_a_mixed_read_has_a_smaller_revision_sum_than_the_complete_newer_one():
+    """A read in the middle of another run's write sees some rows at N+1 and some at N: its
+    daily total has the newer `revision` but must not outrank the day once complete."""
+    newer = month_rows("2021-10").assign(last_updated_time=REVISION + pd.Timedelta(days=30))
+    mixed = newer.copy()
+    mixed.loc[mixed.index[:5], "last_updated_time"] = REVISION
+    complete, partial = (
+        {d["_id"]: d for d in daily_totals(rows, GROUP)}["NO1|hydro|2021-10-01"] for rows in (newer, mixed)
+    )
+    assert complete["revision"] == partial["revision"]
+    assert complete["revision_sum"] > partial["revision_sum"]
 
 
 def test_an_hourly_series_holds_every_hour_of_its_month_and_none_for_a_missing_one():

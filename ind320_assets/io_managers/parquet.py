@@ -9,7 +9,10 @@ never replaced by an older revision of its partition (`revisions.py`).
 
 from __future__ import annotations
 
+import fcntl
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pandas as pd
 from dagster import ConfigurableIOManagerFactory, InputContext, OutputContext, UPathIOManager
@@ -23,14 +26,15 @@ class PartitionedParquetIOManager(UPathIOManager):
     extension = ".parquet"
 
     def dump_to_path(self, context: OutputContext, obj: pd.DataFrame, path: UPath) -> None:
-        if _stored_is_newer(path, obj):
-            context.log.info(f"{path} holds a newer revision than this run fetched: kept")
-            return
-        # Write beside the target and rename into place, so a reader never
-        # opens a half-written file.
-        partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
-        obj.to_parquet(partial, index=False)
-        partial.rename(path)  # atomic on a local file system; a move on object stores
+        with _exclusive(path):
+            if _stored_is_newer(path, obj):
+                context.log.info(f"{path} holds a newer revision than this run fetched: kept")
+                return
+            # Write beside the target and rename into place, so a reader never
+            # opens a half-written file.
+            partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")
+            obj.to_parquet(partial, index=False)
+            partial.rename(path)  # atomic on a local file system; a move on object stores
 
     def load_from_path(self, context: InputContext, path: UPath) -> pd.DataFrame:
         return pd.read_parquet(path)
@@ -53,11 +57,23 @@ class PartitionedParquetIOManager(UPathIOManager):
         return loaded
 
 
+@contextmanager
+def _exclusive(path: UPath) -> Iterator[None]:
+    """Holds an advisory lock beside a local `path` while a writer checks it and renames over
+    it, so two writers cannot both pass the check; the kernel releases it when its holder
+    dies, so a crash never strands it. An object store has no such lock: there two racing
+    writers may leave the older file (the stores downstream still keep the newer revision
+    another run wrote them)."""
+    if path.protocol not in ("", "file"):
+        yield
+        return
+    with open(f"{path.path}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield  # closing the file releases the lock
+
+
 def _stored_is_newer(path: UPath, obj: pd.DataFrame) -> bool:
-    """Whether the file at `path` holds a later `last_updated_time` than `obj`. A check, then a
-    rename: two writers racing here may still leave the older file, but the stores
-    downstream never let it replace a newer revision (Cassandra's write times,
-    MongoDB's conditional replaces)."""
+    """Whether the file at `path` holds a later `last_updated_time` than `obj`."""
     if obj.empty or REVISION_COLUMN not in obj or not path.exists():
         return False
     stored = pd.read_parquet(path, columns=[REVISION_COLUMN])[REVISION_COLUMN]

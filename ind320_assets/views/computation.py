@@ -23,7 +23,7 @@ import pandas as pd
 from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS
 from ind320_assets.frame_summary import KWH, SERIES, series_quantities
 from ind320_assets.partition_slice import local_day_label
-from ind320_assets.revisions import REVISION_COLUMN, REVISION_FIELD
+from ind320_assets.revisions import REVISION_COLUMN, REVISION_FIELD, REVISION_SUM_FIELD, revision_ms
 
 # Elhub quantities have at most three decimals, so an exact sum rounded to three
 # is the exact total.
@@ -52,11 +52,11 @@ def daily_totals(
         return []
     keys = _key_columns(group_column)
     day = local_day_label(rows["start_time"]).rename("day")
-    grouped = rows.groupby([*(rows[k] for k in keys), day], sort=True)
+    grouped = rows.assign(_revision_ms=revision_ms(rows[REVISION_COLUMN])).groupby([*(rows[k] for k in keys), day], sort=True)
     sums = grouped[list(quantity_columns)].agg(kwh_total)
-    revisions = grouped[REVISION_COLUMN].max()
+    revisions, revision_sums = grouped[REVISION_COLUMN].max(), grouped["_revision_ms"].sum()
     documents = []
-    for index, totals, revision in zip(sums.index, sums.to_dict("records"), revisions):
+    for index, totals, revision, revision_sum in zip(sums.index, sums.to_dict("records"), revisions, revision_sums):
         *names, day = index
         prefix = "|".join(names)
         documents.append({
@@ -67,6 +67,7 @@ def daily_totals(
             "month": day[:7],
             "year_key": f"{prefix}|{day[:4]}",
             REVISION_FIELD: revision.to_pydatetime(),
+            REVISION_SUM_FIELD: int(revision_sum),
         })
     return documents
 
@@ -75,8 +76,8 @@ def yearly_totals(
     daily: Iterable[dict], group_column: str | None, quantity_columns: Sequence[str] = DEFAULT_QUANTITY_COLUMNS
 ) -> list[dict]:
     """One document per (area, [group,] year) of the daily-total documents `daily`,
-    `_id` area|[group|]year, whose revision is its days' latest. Give it every day of
-    each (area, year) it should total."""
+    `_id` area|[group|]year, whose revision is its days' latest (and its revision sum
+    theirs). Give it every day of each (area, year) it should total."""
     keys = _key_columns(group_column)
     days: dict[tuple[str, ...], list[dict]] = {}
     for doc in daily:
@@ -88,6 +89,7 @@ def yearly_totals(
             "year": key[-1],
             **{column: kwh_total(doc[column] for doc in docs) for column in quantity_columns},
             REVISION_FIELD: max(doc[REVISION_FIELD] for doc in docs),
+            REVISION_SUM_FIELD: sum(doc[REVISION_SUM_FIELD] for doc in docs),
         }
         for key, docs in sorted(days.items())
     ]
@@ -127,6 +129,7 @@ def series_document(
         "rows": len(rows),
         "last_updated_time": latest_update(rows),
         REVISION_FIELD: latest_update(rows),
+        REVISION_SUM_FIELD: int(revision_ms(rows[REVISION_COLUMN]).sum()),
     }
 
 

@@ -30,7 +30,7 @@ from pymongo.database import Database
 from ind320_assets.domain import DEFAULT_QUANTITY_COLUMNS
 from ind320_assets.mongo_sync import READ_BATCH, partition_of, read_slice, sync_by_scope
 from ind320_assets.partition_slice import PartitionSlice
-from ind320_assets.revisions import REVISION_FIELD
+from ind320_assets.revisions import REVISION_FIELD, REVISION_SUM_FIELD
 from ind320_assets.views.computation import daily_totals, hourly_series, yearly_totals
 
 
@@ -79,7 +79,7 @@ def refresh_yearly_totals(db: Database, views: ViewCollections, partitions: Part
     area_years = sorted({(p.price_area, str(p.month_start.year)) for p in partitions})
     fields = [
         "price_area", *([views.group_column] if views.group_column else []), "day", *views.quantity_columns,
-        REVISION_FIELD,
+        REVISION_FIELD, REVISION_SUM_FIELD,
     ]
     days = db[views.daily_totals].find(
         _any_of([{"price_area": a, "month": {"$gte": f"{y}-01", "$lte": f"{y}-12"}} for a, y in area_years]),
