@@ -74,9 +74,10 @@ def test_views_equal_a_recomputation_after_one_partition_is_revised(run, replay,
     assert before == recomputed_views(mongo_db)
     # 2 areas x 5 groups x 61 days, and the yearly totals of both areas' five groups.
     assert len(before["daily"]) == 2 * 5 * 61 and len(before["yearly"]) == 2 * 5
-    # The base day documents hold the stored columns and their day, no field for grouping:
-    # the views are computed from the rows, not grouped in MongoDB.
-    assert set(mongo_db[VIEWS.base].find_one()) == {"_id", "day", *PRODUCTION_SPEC.stored_schema.names}
+    # The base day documents hold the stored columns, their day and their revision, no field
+    # for grouping: the views are computed from the rows, not grouped in MongoDB.
+    assert set(mongo_db[VIEWS.base].find_one()) == {
+        "_id", "day", "revision", "revision_sum", *PRODUCTION_SPEC.stored_schema.names}
 
     replay.publish_revision(PRODUCTION.dataset_id, "2021-10", ["NO2"], factor=1.1)
     result = run("2021-10-01|NO2")

@@ -140,6 +140,10 @@ def test_a_lost_cursor_reloads_only_loaded_partitions_the_feed_shows_behind(repl
         assert any("No feed position" in line for line in tick.logged)
         assert json.loads(tick.cursor)["feed"]["last_updated"] == pd.Timestamp(NOW).tz_convert("UTC").isoformat()
 
+        # The items it declined lie in the next tick's overlap: declined again, not loaded.
+        after = Tick(SENSOR, replay_server, tick.cursor, instance)
+        assert after.keys == [OLD], lost
+
     # With the revision loaded, a lost cursor finds nothing to do.
     assert materialize([RAW_ASSET], partition_key=OLD, resources=resources, instance=instance).success
     caught_up = Tick(SENSOR, replay_server, None, instance)

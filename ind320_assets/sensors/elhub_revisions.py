@@ -157,7 +157,9 @@ def feed_tick(
     """Requests for the partitions the feed names (read from `since`) that are not recorded as loaded.
 
     With a feed position, every partition named is requested, also those the
-    overlap lists again: their run keys are spent, so Dagster drops them.
+    overlap lists again: their run keys are spent, so Dagster drops them. The
+    items a tick declines (loaded already, or never loaded when the cursor was
+    lost) are remembered in the cursor, so that the next tick declines them again.
     """
     known: Fingerprints = cursor.fingerprints or {}  # what a fallback tick requested meanwhile
     lost = cursor.feed_since is None
@@ -167,21 +169,26 @@ def feed_tick(
             "and compared with the raw asset's materializations."
         )
         known = {**materialized_fingerprints(context.instance, spec.key("raw"), list(touched)), **known}
-    requests = []
+    requests, declined = [], {}
     for key, stamp in touched.items():
-        recorded = known.get(key)
-        if recorded is not None and pd.Timestamp(recorded["last_updated"]) >= stamp:
+        if cursor.declined.get(key) == stamp.isoformat():
+            declined[key] = stamp  # an earlier tick declined this very item: so does this one
             continue
-        if lost and recorded is None:
-            continue  # never loaded: a lost cursor reloads, it does not load
+        recorded = known.get(key)
+        if (recorded is not None and pd.Timestamp(recorded["last_updated"]) >= stamp) or (lost and recorded is None):
+            # Loaded already; or never loaded, and a lost cursor reloads, it does not load.
+            declined[key] = stamp
+            continue
         requests.append(revision_request(spec, key, stamp.isoformat(), "updates"))
 
     latest = max([since if lost else cursor.feed_since, *touched.values()])
-    next_cursor = RevisionCursor(feed_since=latest).serialize()
+    # Only the items the next tick reads again need remembering.
+    kept = {key: stamp.isoformat() for key, stamp in declined.items() if stamp >= latest - FEED_OVERLAP}
+    next_cursor = RevisionCursor(feed_since=latest, declined=kept).serialize()
     named = f"/updates since {_local(since)} (1 request) names {len(touched)} partition(s)"
     if not requests:
         context.update_cursor(next_cursor)
-        why = "none loaded and behind it (no cursor: loaded partitions only)" if lost else "all requested already"
+        why = "none loaded and behind it (no cursor: loaded partitions only)" if lost else "all requested or declined already"
         return SkipReason(f"No new revision of {spec.dataset.dataset_id}: {named}, {why}")
     context.log.info(
         f"{named}; requesting {len(requests)} (Dagster drops a run key it has run): "
@@ -222,7 +229,7 @@ def lookback_tick(
                 )
 
     # The feed position stays: once the feed answers, it resumes where it was.
-    next_cursor = RevisionCursor(feed_since=cursor.feed_since, fingerprints=seen).serialize()
+    next_cursor = RevisionCursor(feed_since=cursor.feed_since, fingerprints=seen, declined=cursor.declined).serialize()
     span = f"{months[0]:%Y-%m}..{months[-1]:%Y-%m}"
     if not requests:
         detail = f"; errors: {errors}" if errors else ""

@@ -3,13 +3,17 @@
 Version 2 (written now):
 
     {"version": 2,
-     "feed": {"last_updated": "2026-11-24T11:00:00+00:00"},
+     "feed": {"last_updated": "2026-11-24T11:00:00+00:00",
+              "declined": {"2026-11-01|NO1": "2026-11-24T10:30:00+00:00"}},
      "fingerprints": {...}}
 
 - `feed.last_updated`: the latest `lastUpdated` the feed has shown (UTC). The next
   tick reads the feed from a little before it (`FEED_OVERLAP` in the sensor), so
-  the items it lists again need no bookkeeping here: their `run_key` is spent,
-  and Dagster drops a run request whose `run_key` it has run.
+  the items it requested and lists again need no bookkeeping here: their
+  `run_key` is spent, and Dagster drops a run request whose `run_key` it has run.
+- `feed.declined`: the (partition, `lastUpdated`) items of that window a tick
+  chose not to request (loaded already, or never loaded when the cursor was
+  lost), so that the next tick, reading them again, declines them too.
 - `fingerprints`: only after a tick that fell back to look-back fingerprinting
   (the feed failed): what that tick saw, so neither the next fallback nor the feed,
   once it answers again, requests the same revision twice.
@@ -24,7 +28,7 @@ sensor knows what to do without a position.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -38,6 +42,7 @@ CURSOR_VERSION = 2
 class RevisionCursor:
     feed_since: pd.Timestamp | None = None  # UTC; None: no position (first tick, lost, or version 1)
     fingerprints: Fingerprints | None = None
+    declined: dict[str, str] = field(default_factory=dict)  # {partition key: lastUpdated, ISO}
 
     @classmethod
     def parse(cls, raw: str | None) -> RevisionCursor:
@@ -55,12 +60,17 @@ class RevisionCursor:
             return cls(fingerprints=fingerprints)
         if version != CURSOR_VERSION:
             return cls()
-        return cls(feed_since=_feed_position(value.get("feed")), fingerprints=fingerprints)
+        feed = value.get("feed")
+        declined = feed.get("declined") if isinstance(feed, dict) else None
+        declined = {str(k): str(v) for k, v in declined.items()} if isinstance(declined, dict) else {}
+        return cls(feed_since=_feed_position(feed), fingerprints=fingerprints, declined=declined)
 
     def serialize(self) -> str:
         value: dict[str, Any] = {"version": CURSOR_VERSION}
         if self.feed_since is not None:
             value["feed"] = {"last_updated": self.feed_since.isoformat()}
+            if self.declined:
+                value["feed"]["declined"] = self.declined
         if self.fingerprints is not None:
             value["fingerprints"] = self.fingerprints
         return json.dumps(value, sort_keys=True)
