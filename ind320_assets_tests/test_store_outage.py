@@ -1,7 +1,7 @@
 """MongoDB killed during its step: the run fails with one line naming the store and the variable; a rerun converges.
 
-The test runs a FerretDB of its own (the dev kit's binary, on a free port, with
-a data dir under tmp_path), so killing it touches no shared service. The server
+The test runs a MongoDB-wire server of its own (the dev kit's SecantusDB, on a
+free port, with a data dir under tmp_path), so killing it touches no shared service. The server
 is killed (SIGKILL) as soon as the run's event log shows that the MongoDB step
 started. That step first reads its input back from Cassandra through Spark
 (about 2 s here) and only then opens its MongoDB connection, so it meets the
@@ -26,7 +26,6 @@ from pathlib import Path
 import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, Failure
 from dagster._core.instance.ref import InstanceRef
-from pymongo import MongoClient
 
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
 from ind320_assets.checks.stores import cassandra_summary, mongo_summary
@@ -35,7 +34,7 @@ from ind320_assets.frame_summary import summarize
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets_tests.cli_fixtures import cli_env, materialize_command  # noqa: F401 - cli_env is a fixture
-from ind320_devkit.local_services.ferretdb import BINARY
+from ind320_devkit.local_services.secantusdb import SERVER, answers_ping, server_command
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
 
@@ -56,8 +55,8 @@ def wait_until(condition: Callable[[], object], timeout_s: float, what: str, pol
     raise AssertionError(f"{what} within {timeout_s:.0f} s")
 
 
-class PrivateFerretDB:
-    """The dev kit's FerretDB binary on `port` with `data_dir`: started, killed, restarted."""
+class PrivateMongo:
+    """The dev kit's MongoDB-wire server on `port` with `data_dir`: started, killed, restarted."""
 
     def __init__(self, port: int, data_dir: Path, log_file: Path) -> None:
         self.port, self.data_dir, self.log_file = port, data_dir, log_file
@@ -71,20 +70,13 @@ class PrivateFerretDB:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("a") as log:
             self.process = subprocess.Popen(
-                [str(BINARY), f"--listen=127.0.0.1:{self.port}", f"--data-dir={self.data_dir}"],
-                stdout=log, stderr=subprocess.STDOUT,
+                server_command("127.0.0.1", self.port, self.data_dir), stdout=log, stderr=subprocess.STDOUT
             )
-        wait_until(self.answers, START_TIMEOUT_S, f"FerretDB did not answer ping on {self.uri} (log: {self.log_file})")
+        wait_until(self.answers, START_TIMEOUT_S, f"The server did not answer ping on {self.uri} (log: {self.log_file})")
 
     def answers(self) -> bool:
         assert self.process is not None and self.process.poll() is None, self.log_file.read_text()[-2000:]
-        client = MongoClient(self.uri, serverSelectionTimeoutMS=500)
-        try:
-            return client.admin.command("ping").get("ok") == 1
-        except Exception:  # noqa: BLE001 - while starting, any failure just means "not yet"
-            return False
-        finally:
-            client.close()
+        return answers_ping("127.0.0.1", self.port)
 
     def kill(self) -> None:
         """SIGKILL, as the OOM killer or a crash would end it: no clean shutdown."""
@@ -94,13 +86,13 @@ class PrivateFerretDB:
 
 
 @contextmanager
-def private_ferretdb(tmp_path: Path) -> Iterator[PrivateFerretDB]:
-    if not BINARY.exists():
-        pytest.fail(f"No FerretDB binary at {BINARY}: `make services-up` builds it.", pytrace=False)
+def private_mongo(tmp_path: Path) -> Iterator[PrivateMongo]:
+    if not SERVER.exists():
+        pytest.fail(f"No MongoDB-wire server at {SERVER}: `make services-up` installs it.", pytrace=False)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = PrivateFerretDB(port, tmp_path / "ferretdb", tmp_path / "ferretdb.log")
+    server = PrivateMongo(port, tmp_path / "mongo", tmp_path / "mongo.log")
     server.start()
     try:
         yield server
@@ -120,7 +112,7 @@ def test_mongodb_killed_during_its_step_fails_in_one_line_and_a_rerun_converges(
     tmp_path, cli_env, replay, cassandra, cassandra_keyspace
 ):
     command = materialize_command("--select", EVERY_ASSET, "--partition", PARTITION, "--config-json", ONE_LINE)
-    with private_ferretdb(tmp_path) as server, \
+    with private_mongo(tmp_path) as server, \
             DagsterInstance.from_ref(InstanceRef.from_dir(cli_env["DAGSTER_HOME"])) as instance:
         env = {**cli_env, "MONGO_URI": server.uri}
         run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -167,7 +159,7 @@ def test_mongodb_killed_during_its_step_fails_in_one_line_and_a_rerun_converges(
 
 
 def test_a_server_gone_in_the_middle_of_work_is_the_same_one_line(tmp_path):
-    with private_ferretdb(tmp_path) as server:
+    with private_mongo(tmp_path) as server:
         mongo = MongoResource(uri=server.uri, database="outage")
         try:
             with pytest.raises(Failure) as failure, mongo.answering() as db:

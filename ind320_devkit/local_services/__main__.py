@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
 
 from ind320_devkit.local_services.cassandra import Cassandra
 from ind320_devkit.local_services.ferretdb import FerretDB
+from ind320_devkit.local_services.secantusdb import SecantusDB
 from ind320_devkit.local_services.paths import SPARK_JARS_DIR
 from ind320_devkit.local_services.process import ServiceError
 from ind320_devkit.local_services.replay import ReplayServer
@@ -24,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, value in runtime_environment().items():
             print(f"export {name}={shlex.quote(value)}")
         return 0
-    services = [Cassandra(), FerretDB(), ReplayServer()]
+    # SecantusDB by default; LOCAL_MONGO_SERVER=ferretdb starts FerretDB 1.24 instead, for comparison.
+    mongo = FerretDB() if os.environ.get("LOCAL_MONGO_SERVER") == "ferretdb" else SecantusDB()
+    services = [Cassandra(), mongo, ReplayServer()]
     started = time.monotonic()
     try:
         if args.action == "up":
