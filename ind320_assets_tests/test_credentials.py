@@ -8,10 +8,9 @@ platform logs in as a role the test creates with a random password; the role may
 only create keyspaces (it then owns what it creates), so the run also proves the
 runtime needs no superuser.
 
-FerretDB 1.24 on SQLite checks no password (see the README's Security section): it
-accepts any user and password over SASL PLAIN and refuses the SCRAM that pymongo
-picks by default. So the MongoDB side tests what the URI path can: a URI with a user
-and password reaches the IO manager and the checks, and the password never shows.
+MongoDB is a private SecantusDB started with `--auth` (the shared one runs without),
+with a user that may read and write the run's database only: its password comes
+from the test, a wrong one is refused, and neither shows anywhere.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ from pymongo import MongoClient
 from ind320_assets.assets.datasets import PRODUCTION_SPEC
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets_tests import stored_rows
+from ind320_assets_tests.private_mongo import private_mongo
 from ind320_devkit.local_services.cassandra import DEFAULT_SUPERUSER, PasswordCassandra
 from ind320_devkit.replay import ReplayServer
 
@@ -42,7 +42,7 @@ DAGSTER = str(Path(sys.executable).with_name("dagster"))
 CHAIN = "elhub_production_raw,elhub_production_cassandra,elhub_production_mongo"
 PARTITION = "2021-01-01|NO1"
 HOST, PORT, STORAGE_PORT, JMX_PORT = "127.0.0.1", 9242, 7300, 7400  # apart from the shared node and the ring
-FERRETDB = "127.0.0.1:27017"
+MONGO_USER = "ind320_platform"
 # Set by whoever runs the tests; the runs here must get credentials from our variables alone.
 OUR_VARIABLES = ("CASSANDRA_", "MONGO_")
 
@@ -71,9 +71,16 @@ def role(password_cassandra):
 
 @pytest.fixture(scope="module")
 def namespace():
-    name = f"ind320_cred_{uuid.uuid4().hex[:8]}"
-    yield name
-    MongoClient(f"mongodb://{FERRETDB}").drop_database(name)
+    return f"ind320_cred_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def mongo_login(tmp_path_factory, namespace):
+    """(server, password): a private MongoDB with `--auth` and a user for the namespace only."""
+    password = secrets.token_urlsafe(24)
+    with private_mongo(tmp_path_factory.mktemp("mongo-auth")) as server:
+        server.with_user(MONGO_USER, password, namespace)
+        yield server, password
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +135,9 @@ def leaks(run: CliRun, *secret_values: str) -> list[str]:
     return [place for place, text in run.everything().items() for secret in secret_values if secret in text]
 
 
-def environment(role, replay_server, namespace, mongo_password, **overrides) -> dict[str, str]:
+def environment(role, replay_server, namespace, mongo_login, mongo_password=None, **overrides) -> dict[str, str]:
     user, password = role
+    server, right_password = mongo_login
     return {
         "ELHUB_API_URL": replay_server.url,
         "CASSANDRA_HOSTS": HOST,
@@ -137,20 +145,19 @@ def environment(role, replay_server, namespace, mongo_password, **overrides) -> 
         "CASSANDRA_USERNAME": user,
         "CASSANDRA_PASSWORD": password,
         "CASSANDRA_KEYSPACE": namespace,
-        # FerretDB's only SASL mechanism without its experimental auth is PLAIN (from $external).
-        "MONGO_URI": f"mongodb://{user}:{mongo_password}@{FERRETDB}/?authMechanism=PLAIN&authSource=%24external",
+        "MONGO_URI": f"mongodb://{MONGO_USER}:{mongo_password or right_password}@127.0.0.1:{server.port}/?authSource=admin",
         "MONGO_DB": namespace,
         **overrides,
     }
 
 
 def test_one_partition_with_credentials_from_the_environment_only(
-    role, replay_server, namespace, password_cassandra, tmp_path
+    role, replay_server, namespace, mongo_login, password_cassandra, tmp_path
 ):
     user, password = role
-    mongo_password = secrets.token_urlsafe(24)
+    server, mongo_password = mongo_login
     run = CliRun(
-        tmp_path / "run", environment(role, replay_server, namespace, mongo_password),
+        tmp_path / "run", environment(role, replay_server, namespace, mongo_login),
         "--select", CHAIN, "--partition", PARTITION,
     )
     assert run.done.returncode == 0, run.done.stderr[-3000:]
@@ -162,7 +169,8 @@ def test_one_partition_with_credentials_from_the_environment_only(
     ).one()[0]
     cluster.shutdown()
     assert stored == 3720
-    documents = MongoClient(f"mongodb://{FERRETDB}")[namespace][PRODUCTION_SPEC.mongo_collection]
+    login = f"mongodb://{MONGO_USER}:{mongo_password}@127.0.0.1:{server.port}/?authSource=admin"
+    documents = MongoClient(login)[namespace][PRODUCTION_SPEC.mongo_collection]
     assert stored_rows.mongo_row_count(documents, {"price_area": "NO1", "month": "2021-01"}) == 3720
     checks = {e.event_specific_data.check_name: e.event_specific_data.passed
               for e in run.events(DagsterEventType.ASSET_CHECK_EVALUATION)}
@@ -179,12 +187,12 @@ def test_one_partition_with_credentials_from_the_environment_only(
 
 
 def test_a_wrong_password_fails_the_run_naming_user_and_host_not_the_password(
-    role, replay_server, namespace, password_cassandra, tmp_path
+    role, replay_server, namespace, mongo_login, password_cassandra, tmp_path
 ):
     user, password = role
     wrong = secrets.token_urlsafe(24)
     run = CliRun(
-        tmp_path / "run", environment(role, replay_server, namespace, "unused", CASSANDRA_PASSWORD=wrong),
+        tmp_path / "run", environment(role, replay_server, namespace, mongo_login, CASSANDRA_PASSWORD=wrong),
         "--select", CHAIN, "--partition", PARTITION,
     )
     assert run.done.returncode != 0
@@ -200,11 +208,13 @@ def test_a_wrong_password_fails_the_run_naming_user_and_host_not_the_password(
     assert leaks(run, wrong, password) == []
 
 
-def test_a_refused_or_unreachable_mongodb_login_masks_the_password():
-    """In-process against the shared FerretDB: pymongo's default SCRAM is refused, and an
-    unreachable server is reported; either way the one line names the user and host only."""
-    user, password = "ind320", secrets.token_urlsafe(24)
-    refused = f"mongodb://{user}:{password}@{FERRETDB}/"
+def test_a_wrong_mongodb_password_or_an_unreachable_server_is_one_line_without_the_password(mongo_login):
+    """In-process: the private server refuses the platform's user with a wrong password (SCRAM),
+    and an unreachable server is reported; either way the one line names the user and host only."""
+    server, _ = mongo_login
+    user, password = MONGO_USER, secrets.token_urlsafe(24)
+    host = f"127.0.0.1:{server.port}"
+    refused = f"mongodb://{user}:{password}@{host}/?authSource=admin"
     unreachable = f"mongodb://{user}:{password}@127.0.0.1:1/"
     lines = []
     for uri in (refused, unreachable):
@@ -212,7 +222,8 @@ def test_a_refused_or_unreachable_mongodb_login_masks_the_password():
             MongoResource(uri=uri, database="unused").db()
         lines.append(failed.value.description)
         assert password not in "".join(traceback.format_exception(failed.value))
-    assert lines[0].startswith(f"MONGO_URI=mongodb://{user}:***@{FERRETDB}/: the server at {FERRETDB} refused the login of user '{user}' ")
+    assert lines[0].startswith(
+        f"MONGO_URI=mongodb://{user}:***@{host}/?authSource=admin: the server at {host} refused the login of user '{user}' ")
     assert lines[1] == (
         f"MONGO_URI=mongodb://{user}:***@127.0.0.1:1/: no MongoDB server answers at 127.0.0.1:1 ([Errno 111] Connection refused)"
     )

@@ -15,13 +15,9 @@ MongoDB holds exactly the replay's rows.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 
 import pytest
 from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, Failure
@@ -34,7 +30,7 @@ from ind320_assets.frame_summary import summarize
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets_tests.cli_fixtures import cli_env, materialize_command  # noqa: F401 - cli_env is a fixture
-from ind320_devkit.local_services.secantusdb import SERVER, answers_ping, server_command
+from ind320_assets_tests.private_mongo import private_mongo, wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
 
@@ -42,62 +38,6 @@ PARTITION = "2021-02-01|NO3"
 EVERY_ASSET = ",".join(key.to_user_string() for key in PRODUCTION_SPEC.asset_keys)
 MONGO_STEP = PRODUCTION_SPEC.key("mongo").to_python_identifier()
 ONE_LINE = json.dumps({"loggers": {"console": {}}})
-START_TIMEOUT_S = 60.0
-
-
-def wait_until(condition: Callable[[], object], timeout_s: float, what: str, poll_s: float = 0.1) -> object:
-    """The first truthy value of `condition()`; fails the test naming `what` after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(poll_s)
-    raise AssertionError(f"{what} within {timeout_s:.0f} s")
-
-
-class PrivateMongo:
-    """The dev kit's MongoDB-wire server on `port` with `data_dir`: started, killed, restarted."""
-
-    def __init__(self, port: int, data_dir: Path, log_file: Path) -> None:
-        self.port, self.data_dir, self.log_file = port, data_dir, log_file
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        with self.log_file.open("a") as log:
-            self.process = subprocess.Popen(
-                server_command("127.0.0.1", self.port, self.data_dir), stdout=log, stderr=subprocess.STDOUT
-            )
-        wait_until(self.answers, START_TIMEOUT_S, f"The server did not answer ping on {self.uri} (log: {self.log_file})")
-
-    def answers(self) -> bool:
-        assert self.process is not None and self.process.poll() is None, self.log_file.read_text()[-2000:]
-        return answers_ping("127.0.0.1", self.port)
-
-    def kill(self) -> None:
-        """SIGKILL, as the OOM killer or a crash would end it: no clean shutdown."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-
-@contextmanager
-def private_mongo(tmp_path: Path) -> Iterator[PrivateMongo]:
-    if not SERVER.exists():
-        pytest.fail(f"No MongoDB-wire server at {SERVER}: `make services-up` installs it.", pytrace=False)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = PrivateMongo(port, tmp_path / "mongo", tmp_path / "mongo.log")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 def step_started(instance: DagsterInstance, step_key: str) -> str | None:
