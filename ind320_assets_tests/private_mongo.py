@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from ind320_devkit.local_services.secantusdb import SERVER, answers_ping, server_command
+from ind320_devkit.local_services.process import answers_mongo_ping
+from ind320_devkit.local_services.secantusdb import SERVER, server_command
 
 START_TIMEOUT_S = 60.0
 
@@ -49,7 +50,7 @@ class PrivateMongo:
 
     def listening(self) -> bool:
         assert self.process is not None and self.process.poll() is None, self.log_file.read_text()[-2000:]
-        return answers_ping("127.0.0.1", self.port)
+        return answers_mongo_ping("127.0.0.1", self.port)
 
     def kill(self) -> None:
         """SIGKILL, as the OOM killer or a crash would end it: no clean shutdown."""

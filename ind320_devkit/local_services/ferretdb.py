@@ -12,7 +12,7 @@ import subprocess
 import time
 
 from ind320_devkit.local_services.paths import LOCAL_DIR, SERVICES_SOURCE
-from ind320_devkit.local_services.process import ManagedService, ServiceError, file_digest, port_is_open
+from ind320_devkit.local_services.process import ManagedService, ServiceError, answers_mongo_ping, file_digest
 
 SOURCE = SERVICES_SOURCE / "ferretdb"
 BINARY = LOCAL_DIR / "bin" / "ferretdb-local"
@@ -51,14 +51,4 @@ class FerretDB(ManagedService):
 
     def is_ready(self) -> bool:
         """Ready means the server answers `ping`."""
-        if not port_is_open(self.host, self.port):
-            return False
-        from pymongo import MongoClient
-
-        client = MongoClient(self.host, self.port, serverSelectionTimeoutMS=2000)
-        try:
-            return client.admin.command("ping").get("ok") == 1
-        except Exception:  # noqa: BLE001 - while starting, any failure just means "not yet"
-            return False
-        finally:
-            client.close()
+        return answers_mongo_ping(self.host, self.port)

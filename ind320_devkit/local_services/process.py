@@ -54,6 +54,21 @@ def port_is_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def answers_mongo_ping(host: str, port: int) -> bool:
+    """Whether a MongoDB-wire server on `host:port` answers `ping`: what "ready" means for one."""
+    if not port_is_open(host, port):
+        return False
+    from pymongo import MongoClient
+
+    client = MongoClient(host, port, serverSelectionTimeoutMS=2000)
+    try:
+        return client.admin.command("ping").get("ok") == 1
+    except Exception:  # noqa: BLE001 - while starting, any failure just means "not yet"
+        return False
+    finally:
+        client.close()
+
+
 def port_owner(port: int) -> str:
     """A best-effort description of who listens on `port`, for error messages."""
     try:

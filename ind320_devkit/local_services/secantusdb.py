@@ -15,7 +15,7 @@ import sys
 import time
 
 from ind320_devkit.local_services.paths import LOCAL_DIR, SERVICES_SOURCE
-from ind320_devkit.local_services.process import ManagedService, ServiceError, file_digest, port_is_open
+from ind320_devkit.local_services.process import ManagedService, ServiceError, answers_mongo_ping, file_digest
 
 REQUIREMENTS = SERVICES_SOURCE / "secantusdb" / "requirements.lock"
 VENV = LOCAL_DIR / "secantusdb" / "venv"
@@ -51,20 +51,6 @@ def server_command(host: str, port: int, data_dir: os.PathLike) -> list[str]:
             "--standalone", "--sync-on-commit"]
 
 
-def answers_ping(host: str, port: int) -> bool:
-    if not port_is_open(host, port):
-        return False
-    from pymongo import MongoClient
-
-    client = MongoClient(host, port, serverSelectionTimeoutMS=2000)
-    try:
-        return client.admin.command("ping").get("ok") == 1
-    except Exception:  # noqa: BLE001 - while starting, any failure just means "not yet"
-        return False
-    finally:
-        client.close()
-
-
 class SecantusDB(ManagedService):
     name = "secantusdb"
     start_timeout_s = 60.0
@@ -81,4 +67,4 @@ class SecantusDB(ManagedService):
 
     def is_ready(self) -> bool:
         """Ready means the server answers `ping`."""
-        return answers_ping(self.host, self.port)
+        return answers_mongo_ping(self.host, self.port)
