@@ -55,15 +55,6 @@ class SyncPlan:
     stale_ids: list[str]
     unchanged: int
 
-    @property
-    def counts(self) -> dict[str, int]:
-        return {
-            "inserted": len(self.inserts),
-            "replaced": len(self.changed),
-            "unchanged": self.unchanged,
-            "deleted": len(self.stale_ids),
-        }
-
 
 def plan_sync(current: dict[str, dict], wanted: list[dict]) -> SyncPlan:
     """What turns `current` ({_id: document}) into `wanted`."""

@@ -5,28 +5,18 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from pymongo import MongoClient
 
+from ind320_assets_tests.cli_fixtures import wait_until
 from ind320_devkit.local_services.process import answers_mongo_ping
 from ind320_devkit.local_services.secantusdb import SERVER, server_command
 
 START_TIMEOUT_S = 60.0
-
-
-def wait_until(condition: Callable[[], object], timeout_s: float, what: str, poll_s: float = 0.1) -> object:
-    """The first truthy value of `condition()`; fails the test naming `what` after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(poll_s)
-    raise AssertionError(f"{what} within {timeout_s:.0f} s")
 
 
 class PrivateMongo:
@@ -46,7 +36,7 @@ class PrivateMongo:
             self.process = subprocess.Popen(
                 [*server_command("127.0.0.1", self.port, self.data_dir), *extra], stdout=log, stderr=subprocess.STDOUT
             )
-        wait_until(self.listening, START_TIMEOUT_S, f"The server did not answer on {self.uri} (log: {self.log_file})")
+        wait_until(f"an answer on {self.uri} (log: {self.log_file})", self.listening, START_TIMEOUT_S)
 
     def listening(self) -> bool:
         assert self.process is not None and self.process.poll() is None, self.log_file.read_text()[-2000:]

@@ -13,12 +13,11 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TypeVar
 
 import pandas as pd
 import psutil
@@ -36,7 +35,7 @@ from ind320_assets.resources.cassandra import CassandraResource
 from ind320_assets.resources.mongo import MongoResource
 from ind320_assets.revisions import REVISION_COLUMN, REVISION_FIELD, cassandra_write_time
 from ind320_assets.views.refresh import ViewCollections
-from ind320_assets_tests.cli_fixtures import cli_environment, materialize_command
+from ind320_assets_tests.cli_fixtures import cli_environment, materialize_command, started_run, wait_until
 from ind320_devkit.replay import ReplayServer
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
@@ -54,7 +53,6 @@ RUN_TIMEOUT_S = 600  # a run that waits for a slot nobody frees fails the test h
 GROUP = PRODUCTION_SPEC.group_column
 VIEWS = ViewCollections(PRODUCTION_SPEC.mongo_collection, GROUP)
 
-T = TypeVar("T")
 
 
 # --- the stores' services, clean for every test ------------------------------------------------
@@ -129,42 +127,16 @@ def kill_group(process: subprocess.Popen) -> None:
                 continue
         return not living
 
-    poll("the killed run's process group to die", none_left, 60)
+    wait_until("the killed run's process group to die", none_left, 60)
 
 
 def output_tail(process: subprocess.Popen, chars: int = 4000) -> str:
     return process.log.read_text(errors="replace")[-chars:]
 
 
-def poll(what: str, probe: Callable[[], T], timeout_s: float, *watched: subprocess.Popen) -> T:
-    """`probe()`'s first truthy answer; fails after `timeout_s`, or as soon as a watched run has
-    exited without the probe seeing what it waits for."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        exited = [p for p in watched if p.poll() is not None]
-        found = probe()
-        if found:
-            return found
-        if exited:
-            p = exited[0]
-            raise AssertionError(f"waiting for {what}, the run exited {p.returncode}:\n{output_tail(p)}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout_s} s")
-        time.sleep(0.2)
-
-
 def wait_for_step(instance: DagsterInstance, step_key: str, process: subprocess.Popen) -> str:
     """The id of the run whose `step_key` has started."""
-
-    def started_run() -> str | None:
-        for run in instance.get_runs():
-            if any(
-                e.step_key == step_key for e in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_START)
-            ):
-                return run.run_id
-        return None
-
-    return poll(f"STEP_START of {step_key}", started_run, RUN_TIMEOUT_S, process)
+    return wait_until(f"STEP_START of {step_key}", lambda: started_run(instance, step_key), RUN_TIMEOUT_S, process)
 
 
 def finish(process: subprocess.Popen) -> float:

@@ -29,8 +29,10 @@ from ind320_assets.domain import PRODUCTION
 from ind320_assets.frame_summary import summarize
 from ind320_assets.partition_slice import PartitionSlice
 from ind320_assets.resources.mongo import MongoResource
-from ind320_assets_tests.cli_fixtures import cli_env, materialize_command  # noqa: F401 - cli_env is a fixture
-from ind320_assets_tests.private_mongo import private_mongo, wait_until
+from ind320_assets_tests.cli_fixtures import (  # noqa: F401 - cli_env is a fixture
+    cli_env, materialize_command, started_run, wait_until,
+)
+from ind320_assets_tests.private_mongo import private_mongo
 
 pytestmark = [pytest.mark.services, pytest.mark.e2e]
 
@@ -38,14 +40,6 @@ PARTITION = "2021-02-01|NO3"
 EVERY_ASSET = ",".join(key.to_user_string() for key in PRODUCTION_SPEC.asset_keys)
 MONGO_STEP = PRODUCTION_SPEC.key("mongo").to_python_identifier()
 ONE_LINE = json.dumps({"loggers": {"console": {}}})
-
-
-def step_started(instance: DagsterInstance, step_key: str) -> str | None:
-    """The id of the run whose `step_key` has started, if one has."""
-    for run in instance.get_runs():
-        if any(e.step_key == step_key for e in instance.all_logs(run.run_id, of_type=DagsterEventType.STEP_START)):
-            return run.run_id
-    return None
 
 
 def test_mongodb_killed_during_its_step_fails_in_one_line_and_a_rerun_converges(
@@ -57,11 +51,7 @@ def test_mongodb_killed_during_its_step_fails_in_one_line_and_a_rerun_converges(
         env = {**cli_env, "MONGO_URI": server.uri}
         run = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            def mongo_step_started() -> str | None:
-                assert run.poll() is None, run.communicate()[1][-3000:]
-                return step_started(instance, MONGO_STEP)
-
-            run_id = wait_until(mongo_step_started, 600, f"{MONGO_STEP} did not start")
+            run_id = wait_until(f"STEP_START of {MONGO_STEP}", lambda: started_run(instance, MONGO_STEP), 600, run)
             server.kill()
             killed_at = time.time()
             _, stderr = run.communicate(timeout=300)

@@ -117,6 +117,7 @@ def series_document(
     """{start_time: [UTC hours], series: {series: [kWh or None per hour]}} for one (area, month),
     with the partition's row count and latest `last_updated_time`: its freshness, in one small read."""
     long = series_quantities(rows, group_column, quantity_columns)
+    latest = latest_update(rows)
     table = long.pivot(index="start_time", columns=SERIES, values=KWH).sort_index()
     return {
         "_id": f"{area}|{month}",
@@ -127,8 +128,8 @@ def series_document(
             str(group): [None if pd.isna(v) else float(v) for v in table[group]] for group in table.columns
         },
         "rows": len(rows),
-        "last_updated_time": latest_update(rows),
-        REVISION_FIELD: latest_update(rows),
+        "last_updated_time": latest,
+        REVISION_FIELD: latest,
         REVISION_SUM_FIELD: int(revision_ms(rows[REVISION_COLUMN]).sum()),
     }
 
